@@ -2,7 +2,7 @@ import type { Scalar, Severity } from '../../../rules/src/model.js';
 
 /**
  * Incident lifecycle. `cleared` = the condition stopped holding by itself (door closed); an operator
- * may still acknowledge or resolve a cleared incident to close it out.
+ * may still resolve a cleared incident to close it out (not acknowledge it: nothing is pending).
  *   open -> acknowledged | cleared | resolved
  *   acknowledged -> cleared | resolved
  *   cleared -> resolved
@@ -45,13 +45,7 @@ export interface Incident {
 }
 
 export type TimelineKind =
-  | 'opened'
-  | 'acknowledged'
-  | 'cleared'
-  | 'resolved'
-  | 'escalated'
-  | 'notification'
-  | 'note';
+  'opened' | 'acknowledged' | 'cleared' | 'resolved' | 'escalated' | 'notification' | 'note';
 
 export interface TimelineEntry {
   incidentId: string;

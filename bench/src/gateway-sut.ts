@@ -1,0 +1,165 @@
+// (a) the Vigie gateway with its embedded broker: a generated site of 10,000 temperature devices,
+// a `loadgen` client allowed to publish vigie/bench/#, a `measure` client allowed to subscribe to
+// vigie/bench/incidents/#, and the example rules plus bench/rules/temperature-immediate.yaml.
+import { randomBytes, scrypt } from 'node:crypto';
+import {
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { loadDeviceId } from '../../firmware-sim/src/load.js';
+import { freePort, sleep, startChild } from './proc.js';
+import { DEVICES, PROBE_DEVICE, ROOT, SITE, type SystemUnderTest } from './systems.js';
+
+/** A password hash in the site file's format: scrypt$N$r$p$saltB64$keyB64, 32-byte key. */
+export async function scryptHash(password: string): Promise<string> {
+  const salt = randomBytes(16);
+  const key = await new Promise<Buffer>((resolve, reject) =>
+    scrypt(password, salt, 32, { N: 16384, r: 8, p: 1 }, (err, k) => (err ? reject(err) : resolve(k))),
+  );
+  return `scrypt$16384$8$1$${salt.toString('base64')}$${key.toString('base64')}`;
+}
+
+export interface GatewayFiles {
+  dir: string;
+  config: string;
+  mqttPort: number;
+  httpPort: number;
+  load: { username: string; password: string };
+  measure: { username: string; password: string };
+}
+
+/** Writes the bench site, rules and gateway config into a fresh temp directory. */
+export async function writeGatewayFiles(opts: { exampleRules?: boolean } = {}): Promise<GatewayFiles> {
+  const dir = mkdtempSync(join(tmpdir(), 'vigie-bench-gw-'));
+  const example = parse(readFileSync(new URL('rules/examples/site.yaml', ROOT), 'utf8')) as Record<
+    string,
+    unknown
+  >;
+  const load = { username: 'loadgen', password: randomBytes(12).toString('hex') };
+  const measure = { username: 'measure', password: randomBytes(12).toString('hex') };
+  const ids = [...Array.from({ length: DEVICES }, (_, i) => loadDeviceId(i)), PROBE_DEVICE];
+  const site = {
+    site: SITE,
+    name: 'Vigie benchmark site',
+    timezone: example.timezone ?? 'UTC',
+    // Teams, people, schedules and badge lists of the example site, so its rules compile here too.
+    schedules: example.schedules ?? {},
+    badgeLists: example.badgeLists ?? {},
+    teams: example.teams ?? [],
+    people: example.people ?? [],
+    clients: [
+      {
+        username: load.username,
+        passwordHash: await scryptHash(load.password),
+        publish: [`vigie/${SITE}/#`],
+        subscribe: [],
+      },
+      {
+        username: measure.username,
+        passwordHash: await scryptHash(measure.password),
+        publish: [],
+        subscribe: [`vigie/${SITE}/incidents/#`],
+      },
+    ],
+    devices: ids.map((id) => ({
+      id,
+      kind: 'temperature',
+      name: `Bench sensor ${id}`,
+      zone: 'bench',
+      tags: ['bench'],
+    })),
+  };
+  // JSON is YAML: 10,000 devices written in a few milliseconds.
+  writeFileSync(join(dir, 'site.yaml'), JSON.stringify(site));
+  const rulesDir = join(dir, 'rules');
+  mkdirSync(rulesDir);
+  if (opts.exampleRules !== false) {
+    const examples = new URL('rules/examples/', ROOT);
+    for (const f of readdirSync(examples)) {
+      if (!/\.ya?ml$/.test(f) || f === 'site.yaml') continue;
+      if (!/^rule:/m.test(readFileSync(new URL(f, examples), 'utf8'))) continue;
+      copyFileSync(new URL(f, examples), join(rulesDir, f));
+    }
+  }
+  copyFileSync(
+    new URL('bench/rules/temperature-immediate.yaml', ROOT),
+    join(rulesDir, 'temperature-immediate.yaml'),
+  );
+  const mqttPort = await freePort();
+  const httpPort = await freePort();
+  const config = join(dir, 'vigie.yaml');
+  writeFileSync(
+    config,
+    JSON.stringify({
+      site: join(dir, 'site.yaml'),
+      rules: rulesDir,
+      dataDir: join(dir, 'data'),
+      mqtt: { host: '127.0.0.1', port: mqttPort },
+      http: { host: '127.0.0.1', port: httpPort },
+      log: { level: 'warn' },
+      auth: { adminToken: randomBytes(24).toString('hex') },
+    }),
+  );
+  return { dir, config, mqttPort, httpPort, load, measure };
+}
+
+async function waitReady(httpPort: number, exited: () => boolean, timeoutMs: number): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end && !exited()) {
+    try {
+      const res = await fetch(`http://127.0.0.1:${httpPort}/readyz`);
+      if (res.status === 200) return;
+    } catch {
+      // not listening yet
+    }
+    await sleep(100);
+  }
+  throw new Error(
+    exited() ? 'the gateway exited during start-up' : `the gateway was not ready after ${timeoutMs} ms`,
+  );
+}
+
+/** Starts `node dist/gateway/src/cli.js start --config <generated>` and waits for GET /readyz = 200. */
+export async function startVigieGateway(opts: { exampleRules?: boolean } = {}): Promise<SystemUnderTest> {
+  const files = await writeGatewayFiles(opts);
+  const gw = startChild(
+    process.execPath,
+    [
+      new URL('gateway/src/cli.js', new URL('../../', import.meta.url)).pathname,
+      'start',
+      '--config',
+      files.config,
+    ],
+    {
+      cwd: files.dir,
+    },
+  );
+  let exited = false;
+  void gw.exited.then(() => (exited = true));
+  try {
+    await waitReady(files.httpPort, () => exited, 60_000);
+  } catch (err) {
+    await gw.stop();
+    rmSync(files.dir, { recursive: true, force: true });
+    throw new Error(`${(err as Error).message}; stderr: ${gw.stderr.slice(-10).join(' | ')}`, { cause: err });
+  }
+  return {
+    name: 'vigie-gateway',
+    url: `mqtt://127.0.0.1:${files.mqttPort}`,
+    load: files.load,
+    measure: { ...files.measure, topic: `vigie/${SITE}/incidents/#`, mode: 'incident' },
+    pids: [gw.pid],
+    async stop() {
+      await gw.stop(10_000);
+      rmSync(files.dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,120 @@
+// npm run bench: the gateway, the same rule as a plain Node-RED flow, and the bare broker forward,
+// measured one after the other on this machine, then a ramp to the gateway's highest sustained rate.
+//   node dist/bench/src/run.js [--rates 1000,5000,10000,20000] [--ramp 30000,50000,70000,100000]
+//     [--systems bare-broker,node-red,vigie-gateway] [--seconds 10] [--warmup 2] [--devices 10000]
+//     [--no-example-rules]
+import { fileURLToPath } from 'node:url';
+import { startVigieGateway } from './gateway-sut.js';
+import { startNodeRed } from './node-red-sut.js';
+import { runPhase, type PhaseOptions, type PhaseResult } from './phase.js';
+import {
+  evaluateTargets,
+  formatTable,
+  machine,
+  tableRows,
+  writeResults,
+  type BenchResults,
+} from './report.js';
+import { DEVICES, ROOT, startBareBroker, type SystemName, type SystemUnderTest } from './systems.js';
+
+function arg(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+const list = (v: string | undefined, dflt: number[]) => (v ? v.split(',').map(Number) : dflt);
+
+const rates = list(arg('rates'), [1000, 5000, 10_000, 20_000]);
+const ramp = list(arg('ramp'), [30_000, 50_000, 70_000, 100_000, 150_000]);
+const systems = (arg('systems')?.split(',') ?? ['bare-broker', 'node-red', 'vigie-gateway']) as SystemName[];
+const exampleRules = !process.argv.includes('--no-example-rules');
+const base: Omit<PhaseOptions, 'rate'> = {
+  devices: Number(arg('devices') ?? DEVICES),
+  warmupMs: Number(arg('warmup') ?? 2) * 1000,
+  measureMs: Number(arg('seconds') ?? 10) * 1000,
+  drainMs: 2000,
+};
+
+const starters: Record<SystemName, () => Promise<SystemUnderTest>> = {
+  'bare-broker': startBareBroker,
+  'node-red': startNodeRed,
+  // To bench the gateway with its own config instead, change this one line.
+  'vigie-gateway': () => startVigieGateway({ exampleRules }),
+};
+
+const phases: PhaseResult[] = [];
+const errors: BenchResults['errors'] = [];
+
+async function measure(system: SystemName, rate: number): Promise<PhaseResult | undefined> {
+  process.stdout.write(`- ${system} at ${rate}/s ... `);
+  let sut: SystemUnderTest | undefined;
+  try {
+    sut = await starters[system]();
+    const r = await runPhase(sut, { ...base, rate });
+    phases.push(r);
+    const m = r.subscriber.measured;
+    process.stdout.write(
+      `p50 ${m.p50.toFixed(2)} ms, p99 ${m.p99.toFixed(2)} ms, ${r.subscriber.rate.toFixed(0)}/s received` +
+        `${r.sustained ? '' : ` (NOT sustained: ${r.problems.join('; ')})`}\n`,
+    );
+    return r;
+  } catch (err) {
+    const error = err instanceof Error ? err.message : String(err);
+    errors.push({ system, rate, error });
+    process.stdout.write(`FAILED: ${error}\n`);
+    return undefined;
+  } finally {
+    await sut?.stop();
+  }
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  process.stdout.write(
+    `Vigie bench: ${base.devices} devices, ${base.warmupMs / 1000} s warm-up + ${base.measureMs / 1000} s per phase\n`,
+  );
+  let gatewayMax: number | undefined;
+  let gatewayStopped = false;
+  for (const rate of rates) {
+    for (const system of systems) {
+      if (system === 'vigie-gateway' && gatewayStopped) continue;
+      const r = await measure(system, rate);
+      if (system === 'vigie-gateway') {
+        if (r?.sustained) gatewayMax = rate;
+        else gatewayStopped = true;
+      }
+    }
+  }
+  if (systems.includes('vigie-gateway') && !gatewayStopped) {
+    for (const rate of ramp.filter((r) => r > Math.max(...rates))) {
+      const r = await measure('vigie-gateway', rate);
+      if (!r?.sustained) break;
+      gatewayMax = rate;
+    }
+  }
+  const results: BenchResults = {
+    date: new Date().toISOString(),
+    machine: machine(),
+    settings: { ...base, rates, ramp, systems, exampleRules },
+    phases,
+    errors,
+    gatewayMaxSustained: gatewayMax,
+    targets: evaluateTargets(phases, gatewayMax),
+  };
+  process.stdout.write('\n' + formatTable(tableRows(phases)) + '\n\n');
+  process.stdout.write(`Gateway: highest rate sustained ${gatewayMax ?? 'none'}\n\nTargets (DESIGN.md):\n`);
+  for (const t of results.targets) process.stdout.write(`  ${t.verdict.padEnd(12)} ${t.name}: ${t.detail}\n`);
+  const files = writeResults(fileURLToPath(new URL('bench/results', ROOT)), results);
+  process.stdout.write(
+    `\nWritten ${files.json} and ${files.md} (${((Date.now() - started) / 1000).toFixed(0)} s)\n`,
+  );
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    process.stderr.write(
+      `bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+    );
+    process.exit(1);
+  },
+);

@@ -1,0 +1,90 @@
+import type { Engine } from '../../rules/src/engine.js';
+import type { ApiPorts, DeviceView } from './api/ports.js';
+import type { Registry } from './core/metrics.js';
+import type { LiveHub } from './engage/live-hub.js';
+import type { MqttTransport } from './listen/transport.js';
+import type { Pipeline } from './pipeline.js';
+import type { IncidentService } from './route/incidents.js';
+import type { RuleSetManager } from './ruleset/manager.js';
+import type { Device, Site } from './site/model.js';
+
+/** Adapts the running gateway to what the HTTP API needs (api/ports.ts). */
+export function buildApiPorts(d: {
+  site: Site;
+  engine: Engine;
+  incidents: IncidentService;
+  ruleset: RuleSetManager;
+  metrics: Registry;
+  live: LiveHub;
+  transport: MqttTransport;
+  pipeline: Pipeline;
+}): ApiPorts {
+  const view = (dev: Device): DeviceView => {
+    const s = d.engine.deviceState(dev.id);
+    return {
+      id: dev.id,
+      kind: dev.kind,
+      name: dev.name,
+      zone: dev.zone,
+      site: dev.site,
+      online: s?.online ?? false,
+      offlineReason: s?.offlineReason,
+      lastSeen: s?.lastSeen,
+      battery: s?.battery,
+      values: s?.values ?? {},
+      location: dev.location,
+      camera: dev.camera,
+      speaker: dev.speaker,
+    };
+  };
+  const byId = new Map(d.site.devices.map((x) => [x.id, x]));
+  let lastTurn = Date.now();
+  const loopProbe = setInterval(() => (lastTurn = Date.now()), 1000);
+  loopProbe.unref();
+  return {
+    incidents: {
+      list: (f) => d.incidents.list(f),
+      get: (id) => d.incidents.get(id),
+      timeline: (id) => d.incidents.timeline(id),
+      deliveries: (id) => d.incidents.deliveries(id),
+      acknowledge: (id, actor, note) => {
+        const before = d.incidents.get(id);
+        const inc = d.incidents.acknowledge(id, actor, note);
+        if (before?.state !== inc.state) d.pipeline.announce([{ incident: inc, kind: 'acknowledged' }]);
+        return inc;
+      },
+      resolve: (id, actor, note) => {
+        const before = d.incidents.get(id);
+        const inc = d.incidents.resolve(id, actor, note);
+        if (before?.state !== inc.state) d.pipeline.announce([{ incident: inc, kind: 'resolved' }]);
+        return inc;
+      },
+    },
+    devices: {
+      list: () => d.site.devices.map(view),
+      get: (id) => {
+        const dev = byId.get(id);
+        return dev ? view(dev) : undefined;
+      },
+    },
+    rules: {
+      list: () =>
+        d.ruleset.current.map((r) => ({ id: r.id, name: r.name, severity: r.severity, file: r.file, line: r.line })),
+      validate: (file, text) => d.ruleset.validate(file, text),
+    },
+    health: {
+      // The loop probe stalls if the event loop is blocked: then we are not live.
+      live: () => Date.now() - lastTurn < 10_000,
+      ready: () => {
+        const checks = {
+          store: d.pipeline.storeHealthy,
+          mqtt: d.transport.connected,
+          rules: d.ruleset.loadedOnce,
+        };
+        return { ready: Object.values(checks).every(Boolean), checks };
+      },
+    },
+    metrics: d.metrics,
+    live: { subscribe: (l) => d.live.subscribe(l) },
+  };
+}

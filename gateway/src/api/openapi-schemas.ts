@@ -1,0 +1,179 @@
+// JSON Schemas (2020-12, as OpenAPI 3.1 uses) of what the API sends. They mirror route/model.ts and
+// api/ports.ts; keep them in step when those change.
+
+const str = { type: 'string' } as const;
+const int = { type: 'integer' } as const;
+const epochMs = { type: 'integer', description: 'Epoch milliseconds.' } as const;
+const scalar = { type: ['number', 'boolean', 'string', 'null'] } as const;
+const severity = { type: 'string', enum: ['critical', 'major', 'minor', 'warning'] } as const;
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+
+export const schemas = {
+  Error: {
+    type: 'object',
+    required: ['error'],
+    properties: {
+      error: {
+        type: 'object',
+        required: ['code', 'message'],
+        properties: {
+          code: { type: 'string', pattern: '^VIGIE_ERR_[A-Z_]+$', examples: ['VIGIE_ERR_NOT_FOUND'] },
+          message: str,
+        },
+      },
+    },
+  },
+  IncidentState: { type: 'string', enum: ['open', 'acknowledged', 'cleared', 'resolved'] },
+  Severity: severity,
+  Incident: {
+    type: 'object',
+    required: [
+      'id',
+      'site',
+      'ruleId',
+      'ruleName',
+      'deviceId',
+      'deviceName',
+      'zone',
+      'severity',
+      'state',
+      'reason',
+      'message',
+      'triggerTs',
+      'openedAt',
+      'escalationStep',
+      'values',
+      'context',
+      'updatedAt',
+    ],
+    properties: {
+      id: str,
+      site: str,
+      ruleId: str,
+      ruleName: str,
+      deviceId: str,
+      deviceName: str,
+      zone: str,
+      severity: ref('Severity'),
+      state: ref('IncidentState'),
+      reason: str,
+      message: str,
+      triggerTs: { ...epochMs, description: 'Time of the sensor event that opened it (epoch ms).' },
+      openedAt: epochMs,
+      acknowledgedAt: epochMs,
+      acknowledgedBy: { type: 'string', examples: ['token:ops-console/alice'] },
+      clearedAt: epochMs,
+      resolvedAt: epochMs,
+      resolvedBy: str,
+      escalationStep: { ...int, minimum: 0 },
+      values: { type: 'object', additionalProperties: scalar },
+      context: { type: 'object', description: 'Location, camera, speaker... attached by the route stage.' },
+      updatedAt: epochMs,
+    },
+  },
+  TimelineEntry: {
+    type: 'object',
+    required: ['incidentId', 'at', 'kind', 'actor', 'detail'],
+    properties: {
+      incidentId: str,
+      at: epochMs,
+      kind: {
+        type: 'string',
+        enum: ['opened', 'acknowledged', 'cleared', 'resolved', 'escalated', 'notification', 'note'],
+      },
+      actor: str,
+      detail: { type: 'object' },
+    },
+  },
+  Delivery: {
+    type: 'object',
+    required: [
+      'id',
+      'incidentId',
+      'step',
+      'channel',
+      'recipient',
+      'state',
+      'attempts',
+      'nextAttemptAt',
+      'createdAt',
+    ],
+    properties: {
+      id: str,
+      incidentId: str,
+      step: int,
+      channel: str,
+      recipient: str,
+      state: { type: 'string', enum: ['pending', 'sending', 'delivered', 'failed'] },
+      attempts: int,
+      nextAttemptAt: epochMs,
+      createdAt: epochMs,
+      lastError: str,
+      deliveredAt: epochMs,
+      latencyMs: { type: 'number' },
+    },
+  },
+  DeviceView: {
+    type: 'object',
+    required: ['id', 'kind', 'name', 'zone', 'site', 'online', 'values'],
+    properties: {
+      id: str,
+      kind: str,
+      name: str,
+      zone: str,
+      site: str,
+      online: { type: 'boolean' },
+      offlineReason: { type: 'string', enum: ['status', 'silent'] },
+      lastSeen: epochMs,
+      battery: { type: 'number' },
+      values: { type: 'object', additionalProperties: scalar },
+      location: {},
+      camera: {},
+      speaker: {},
+    },
+  },
+  RuleSummary: {
+    type: 'object',
+    required: ['id', 'name', 'severity', 'file', 'line'],
+    properties: { id: str, name: str, severity: ref('Severity'), file: str, line: int },
+  },
+  Problem: {
+    type: 'object',
+    required: ['file', 'line', 'message'],
+    properties: { file: str, line: int, message: str },
+  },
+  ValidationResult: {
+    type: 'object',
+    required: ['ok', 'rules', 'problems'],
+    properties: {
+      ok: { type: 'boolean' },
+      rules: { type: 'array', items: str, description: 'Ids of the rules the file defines.' },
+      problems: { type: 'array', items: ref('Problem') },
+    },
+  },
+  TransitionRequest: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      by: {
+        type: 'string',
+        maxLength: 64,
+        description: 'Who is at the keyboard; recorded as token:<token name>/<by>.',
+      },
+      note: { type: 'string', maxLength: 1000 },
+    },
+  },
+  LiveEvent: {
+    type: 'object',
+    required: ['type', 'at', 'data'],
+    properties: { type: { type: 'string', enum: ['incident', 'notification'] }, at: epochMs, data: {} },
+  },
+  Readiness: {
+    type: 'object',
+    required: ['status', 'checks'],
+    properties: {
+      status: { type: 'string', enum: ['ready', 'not ready'] },
+      checks: { type: 'object', additionalProperties: { type: 'boolean' } },
+    },
+  },
+} as const;

@@ -1,0 +1,281 @@
+import type { Role } from './ports.js';
+import { schemas } from './openapi-schemas.js';
+
+// The OpenAPI 3.1 description of /api/v1, written by hand so it reads well; api-openapi.test.ts checks
+// it against the router's table (paths, methods, minimum roles) so the two cannot drift apart.
+
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const json = (schema: unknown) => ({ content: { 'application/json': { schema } } });
+const errorResponse = (description: string) => ({ description, ...json(ref('Error')) });
+
+const ROLE_NOTE: Record<Role, string> = {
+  viewer: 'Needs a token with role viewer or above.',
+  operator: 'Needs a token with role operator or above.',
+  integrator: 'Needs a token with role integrator or above.',
+  admin: 'Needs the admin token or a token with role admin.',
+};
+
+interface Op {
+  summary: string;
+  description?: string;
+  role: Role | null;
+  parameters?: unknown[];
+  requestBody?: unknown;
+  responses: Record<string, unknown>;
+}
+
+function operation(id: string, op: Op): Record<string, unknown> {
+  const responses: Record<string, unknown> = { ...op.responses };
+  if (op.role !== null) {
+    responses['401'] = errorResponse('No token, or a token that is not configured.');
+    responses['403'] = errorResponse('The token role is below the one this operation needs.');
+  }
+  return {
+    operationId: id,
+    summary: op.summary,
+    description: [op.description, op.role ? ROLE_NOTE[op.role] : 'No authentication.']
+      .filter(Boolean)
+      .join('\n\n'),
+    security: op.role === null ? [] : [{ bearer: [] }],
+    'x-vigie-min-role': op.role,
+    ...(op.parameters ? { parameters: op.parameters } : {}),
+    ...(op.requestBody ? { requestBody: op.requestBody } : {}),
+    responses,
+  };
+}
+
+const idParam = (what: string) => ({
+  name: 'id',
+  in: 'path',
+  required: true,
+  schema: { type: 'string' },
+  description: `The ${what} id.`,
+});
+const query = (name: string, description: string, schema: unknown = { type: 'string' }) => ({
+  name,
+  in: 'query',
+  required: false,
+  description,
+  schema,
+});
+
+const transition = (verb: string) => ({
+  summary: `${verb[0].toUpperCase()}${verb.slice(1)} an incident`,
+  description: 'The actor recorded is `token:<token name>`, or `token:<token name>/<by>` when `by` is given.',
+  role: 'operator' as const,
+  parameters: [idParam('incident')],
+  requestBody: { required: false, ...json(ref('TransitionRequest')) },
+  responses: {
+    '200': { description: `The incident once ${verb}d.`, ...json(obj({ incident: ref('Incident') })) },
+    '400': errorResponse('Malformed body.'),
+    '404': errorResponse('No such incident.'),
+    '409': errorResponse('The incident is in a state this transition cannot leave.'),
+    '413': errorResponse('Body larger than 64 KiB.'),
+  },
+});
+
+function obj(properties: Record<string, unknown>): unknown {
+  return { type: 'object', required: Object.keys(properties), properties };
+}
+
+const severityList = { type: 'string', description: 'Comma-separated list.', examples: ['critical,major'] };
+
+function build(): Record<string, unknown> {
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'Vigie gateway API',
+      version: '1.0.0',
+      description:
+        'Incidents, devices and rules of one Vigie gateway. Errors are `{ "error": { "code", "message" } }` with a stable `VIGIE_ERR_*` code. Roles are ordered viewer < operator < integrator < admin; each operation lists its minimum role in `x-vigie-min-role`.',
+    },
+    servers: [{ url: '/' }],
+    components: {
+      securitySchemes: {
+        bearer: {
+          type: 'http',
+          scheme: 'bearer',
+          description:
+            'A token from the gateway configuration (auth.tokens, stored as sha256) or the admin token.',
+        },
+      },
+      schemas,
+    },
+    paths: {
+      '/api/v1/incidents': {
+        get: operation('listIncidents', {
+          summary: 'List incidents, newest first',
+          role: 'viewer',
+          parameters: [
+            query('state', 'Comma-separated states.', { ...severityList, examples: ['open,acknowledged'] }),
+            query('severity', 'Comma-separated severities.', severityList),
+            query('zone', 'Zone id.'),
+            query('device', 'Device id.'),
+            query('rule', 'Rule id.'),
+            query('limit', 'At most this many (default 100).', {
+              type: 'integer',
+              minimum: 1,
+              maximum: 1000,
+            }),
+            query('since', 'Opened at or after: epoch ms or ISO 8601 date-time with zone.'),
+          ],
+          responses: {
+            '200': {
+              description: 'Matching incidents.',
+              ...json(obj({ incidents: { type: 'array', items: ref('Incident') } })),
+            },
+            '400': errorResponse('Unknown parameter or value.'),
+          },
+        }),
+      },
+      '/api/v1/incidents/{id}': {
+        get: operation('getIncident', {
+          summary: 'One incident with its timeline and deliveries',
+          role: 'viewer',
+          parameters: [idParam('incident')],
+          responses: {
+            '200': {
+              description: 'The incident.',
+              ...json(
+                obj({
+                  incident: ref('Incident'),
+                  timeline: { type: 'array', items: ref('TimelineEntry') },
+                  deliveries: { type: 'array', items: ref('Delivery') },
+                }),
+              ),
+            },
+            '404': errorResponse('No such incident.'),
+          },
+        }),
+      },
+      '/api/v1/incidents/{id}/acknowledge': {
+        post: operation('acknowledgeIncident', transition('acknowledge')),
+      },
+      '/api/v1/incidents/{id}/resolve': { post: operation('resolveIncident', transition('resolve')) },
+      '/api/v1/devices': {
+        get: operation('listDevices', {
+          summary: 'Every device of the site with its live state',
+          role: 'viewer',
+          responses: {
+            '200': {
+              description: 'Devices.',
+              ...json(obj({ devices: { type: 'array', items: ref('DeviceView') } })),
+            },
+          },
+        }),
+      },
+      '/api/v1/devices/{id}': {
+        get: operation('getDevice', {
+          summary: 'One device',
+          role: 'viewer',
+          parameters: [idParam('device')],
+          responses: {
+            '200': { description: 'The device.', ...json(obj({ device: ref('DeviceView') })) },
+            '404': errorResponse('No such device.'),
+          },
+        }),
+      },
+      '/api/v1/rules': {
+        get: operation('listRules', {
+          summary: 'Rules currently loaded',
+          role: 'viewer',
+          responses: {
+            '200': {
+              description: 'Rules.',
+              ...json(obj({ rules: { type: 'array', items: ref('RuleSummary') } })),
+            },
+          },
+        }),
+      },
+      '/api/v1/rules/validate': {
+        post: operation('validateRules', {
+          summary: 'Check a rule file against the running site without loading it',
+          description:
+            'Problems in the file are answered 200 with `ok: false`: finding them is the purpose. Send YAML (`text/yaml`, name it with `?file=`) or JSON `{ "file", "text" }`.',
+          role: 'integrator',
+          parameters: [query('file', 'File name used in problems (YAML bodies only).')],
+          requestBody: {
+            required: true,
+            content: {
+              'text/yaml': { schema: { type: 'string' } },
+              'application/json': { schema: obj({ file: { type: 'string' }, text: { type: 'string' } }) },
+            },
+          },
+          responses: {
+            '200': { description: 'The verdict.', ...json(ref('ValidationResult')) },
+            '400': errorResponse('Malformed body or file name.'),
+            '413': errorResponse('Body larger than 64 KiB.'),
+            '415': errorResponse('Neither YAML nor JSON.'),
+          },
+        }),
+      },
+      '/api/v1/stream': {
+        get: operation('liveStream', {
+          summary: 'Live events over WebSocket',
+          description:
+            'Upgrade to WebSocket; each text frame is a LiveEvent as JSON. Browsers cannot set headers on a WebSocket, so the token may also be passed as `?token=`. The server pings every 30 s and drops sockets that do not answer.',
+          role: 'viewer',
+          parameters: [query('token', 'The bearer token, when the Authorization header cannot be set.')],
+          responses: {
+            '101': {
+              description: 'Switching to WebSocket; frames carry LiveEvent.',
+              ...json(ref('LiveEvent')),
+            },
+            '426': errorResponse('Plain HTTP request without Upgrade: websocket.'),
+          },
+        }),
+      },
+      '/api/v1/openapi.json': {
+        get: operation('openApi', {
+          summary: 'This document',
+          role: null,
+          responses: { '200': { description: 'OpenAPI 3.1 document.', ...json({ type: 'object' }) } },
+        }),
+      },
+      '/healthz': {
+        get: operation('health', {
+          summary: 'Liveness',
+          role: null,
+          responses: {
+            '200': { description: 'Alive.', ...json(obj({ status: { const: 'ok' } })) },
+            '503': {
+              description: 'The process is wedged.',
+              ...json(obj({ status: { const: 'unhealthy' } })),
+            },
+          },
+        }),
+      },
+      '/readyz': {
+        get: operation('readiness', {
+          summary: 'Readiness: store, broker, rules',
+          role: null,
+          responses: {
+            '200': { description: 'Ready.', ...json(ref('Readiness')) },
+            '503': { description: 'Not ready; checks say what is missing.', ...json(ref('Readiness')) },
+          },
+        }),
+      },
+      '/metrics': {
+        get: operation('metrics', {
+          summary: 'Prometheus metrics (text format 0.0.4)',
+          description: 'Public so Prometheus can scrape it; it holds counts only.',
+          role: null,
+          responses: {
+            '200': {
+              description: 'Metrics.',
+              content: { 'text/plain; version=0.0.4': { schema: { type: 'string' } } },
+            },
+          },
+        }),
+      },
+    },
+  };
+}
+
+let cached: string | undefined;
+
+/** A fresh copy each call, so a caller cannot alter what the next one gets. */
+export function openApiDocument(): Record<string, unknown> {
+  cached ??= JSON.stringify(build());
+  return JSON.parse(cached) as Record<string, unknown>;
+}

@@ -1,0 +1,68 @@
+import type { Database, Statement } from 'better-sqlite3';
+import type { DeliveryRow } from '../route/rows.js';
+import type { TimelineEntry } from '../route/model.js';
+
+/** The delivery worker's SQL. Each method is one small write; the worker composes transactions. */
+export class DeliveryStore {
+  private readonly s: Record<string, Statement>;
+
+  constructor(readonly db: Database) {
+    const p = (sql: string) => db.prepare(sql);
+    this.s = {
+      due: p(
+        `SELECT * FROM deliveries WHERE state = 'pending' AND next_attempt_at <= ?
+         ORDER BY next_attempt_at, created_at LIMIT ?`,
+      ),
+      get: p('SELECT * FROM deliveries WHERE id = ?'),
+      claim: p(
+        `UPDATE deliveries SET state = 'sending', attempts = attempts + 1 WHERE id = ? AND state = 'pending'`,
+      ),
+      delivered: p(
+        `UPDATE deliveries SET state = 'delivered', delivered_at = ?, latency_ms = ?, last_error = NULL WHERE id = ?`,
+      ),
+      retry: p(`UPDATE deliveries SET state = 'pending', next_attempt_at = ?, last_error = ? WHERE id = ?`),
+      failed: p(`UPDATE deliveries SET state = 'failed', last_error = ? WHERE id = ?`),
+      recover: p(
+        `UPDATE deliveries SET state = 'pending', next_attempt_at = MIN(next_attempt_at, ?) WHERE state = 'sending'`,
+      ),
+      nextDue: p(`SELECT MIN(next_attempt_at) AS due FROM deliveries WHERE state = 'pending'`),
+      timeline: p(
+        'INSERT INTO timeline (incident_id, at, kind, actor, detail_json) VALUES (@incidentId, @at, @kind, @actor, @detail)',
+      ),
+    };
+  }
+
+  due(now: number, limit: number): DeliveryRow[] {
+    return this.s.due.all(now, limit) as DeliveryRow[];
+  }
+
+  /** pending -> sending, attempts + 1; undefined when someone else took it. */
+  claim(id: string): DeliveryRow | undefined {
+    if (this.s.claim.run(id).changes === 0) return undefined;
+    return this.s.get.get(id) as DeliveryRow;
+  }
+
+  delivered(id: string, at: number, latencyMs: number): void {
+    this.s.delivered.run(at, latencyMs, id);
+  }
+
+  retry(id: string, nextAttemptAt: number, error: string): void {
+    this.s.retry.run(nextAttemptAt, error, id);
+  }
+
+  failed(id: string, error: string): void {
+    this.s.failed.run(error, id);
+  }
+
+  recover(now: number): number {
+    return this.s.recover.run(now).changes;
+  }
+
+  nextDue(): number | undefined {
+    return (this.s.nextDue.get() as { due: number | null }).due ?? undefined;
+  }
+
+  appendTimeline(e: TimelineEntry): void {
+    this.s.timeline.run({ ...e, detail: JSON.stringify(e.detail) });
+  }
+}

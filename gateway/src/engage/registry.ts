@@ -1,0 +1,49 @@
+import type { ChannelConfig } from '../config/schema.js';
+import type { Clock } from '../core/clock.js';
+import type { Logger } from '../core/log.js';
+import type { Channel } from './channel.js';
+import { ConsoleChannel } from './channels/console.js';
+import { WebhookChannel } from './channels/webhook.js';
+import type { LiveHub } from './live-hub.js';
+
+export interface ChannelDeps {
+  logger: Logger;
+  live?: LiveHub;
+  clock?: Clock;
+}
+
+type Factory<T extends ChannelConfig> = (name: string, cfg: T, deps: ChannelDeps) => Channel;
+
+/** Configuration `type` -> factory. A new channel kind is one entry here and one file in channels/. */
+const FACTORIES: { [K in ChannelConfig['type']]: Factory<Extract<ChannelConfig, { type: K }>> } = {
+  console: (name, _cfg, deps) => new ConsoleChannel(name, deps),
+  webhook: (name, cfg, deps) => new WebhookChannel(name, cfg, deps.clock),
+};
+
+/**
+ * Builds the configured channels by name. `console` always exists (docs/rules.md: the default
+ * `via`), so a first run with no configuration still shows its alerts.
+ */
+export function createChannels(
+  config: Readonly<Record<string, ChannelConfig>>,
+  deps: ChannelDeps,
+): Map<string, Channel> {
+  const out = new Map<string, Channel>();
+  for (const [name, cfg] of Object.entries(config)) out.set(name, build(name, cfg, deps));
+  if (!out.has('console')) out.set('console', new ConsoleChannel('console', deps));
+  return out;
+}
+
+function build(name: string, cfg: ChannelConfig, deps: ChannelDeps): Channel {
+  switch (cfg.type) {
+    case 'console':
+      return FACTORIES.console(name, cfg, deps);
+    case 'webhook':
+      return FACTORIES.webhook(name, cfg, deps);
+  }
+}
+
+/** Names of the channels of type `console` (they address a team once instead of each member). */
+export function consoleChannelNames(channels: ReadonlyMap<string, Channel>): string[] {
+  return [...channels.values()].filter((c) => c.type === 'console').map((c) => c.name);
+}

@@ -1,0 +1,207 @@
+import type { Database, Statement } from 'better-sqlite3';
+import type { DeviceRecord, KeyRecord } from '../../../rules/src/model.js';
+import { recipientKey, type Recipient } from '../engage/channel.js';
+import type { Delivery, Incident, IncidentFilter, IncidentState, TimelineEntry } from './model.js';
+import type { EngagePlan } from './rule-info.js';
+import {
+  deliveryFromRow,
+  incidentFromRow,
+  incidentToParams,
+  timelineFromRow,
+  type DeliveryRow,
+  type EscalationRow,
+  type IncidentRow,
+  type TimelineRow,
+} from './rows.js';
+
+const INCIDENT_COLUMNS =
+  'id, site, rule_id, rule_name, device_id, device_name, zone, severity, state, reason, message, trigger_ts, opened_at, acknowledged_at, acknowledged_by, cleared_at, resolved_at, resolved_by, escalation_step, values_json, context_json, updated_at';
+const INCIDENT_PARAMS = INCIDENT_COLUMNS.split(', ')
+  .map((c) => '@' + c)
+  .join(', ');
+
+/** The SQL of the route stage, statements prepared once. Callers own the transactions. */
+export class IncidentStore {
+  private readonly s: Record<string, Statement>;
+
+  constructor(readonly db: Database) {
+    const p = (sql: string) => db.prepare(sql);
+    this.s = {
+      insertIncident: p(`INSERT INTO incidents (${INCIDENT_COLUMNS}) VALUES (${INCIDENT_PARAMS})`),
+      updateIncident: p(
+        `UPDATE incidents SET state=@state, acknowledged_at=@acknowledged_at, acknowledged_by=@acknowledged_by,
+         cleared_at=@cleared_at, resolved_at=@resolved_at, resolved_by=@resolved_by,
+         escalation_step=@escalation_step, updated_at=@updated_at WHERE id=@id`,
+      ),
+      getIncident: p('SELECT * FROM incidents WHERE id = ?'),
+      findActive: p(
+        `SELECT * FROM incidents WHERE rule_id = ? AND device_id = ? AND state IN ('open', 'acknowledged')`,
+      ),
+      countsByState: p('SELECT state, COUNT(*) AS n FROM incidents GROUP BY state'),
+      appendTimeline: p(
+        'INSERT INTO timeline (incident_id, at, kind, actor, detail_json) VALUES (@incidentId, @at, @kind, @actor, @detail)',
+      ),
+      timeline: p('SELECT * FROM timeline WHERE incident_id = ? ORDER BY seq'),
+      insertDelivery: p(
+        `INSERT INTO deliveries (id, incident_id, step, channel, recipient, recipient_json, state, attempts, next_attempt_at, created_at)
+         VALUES (@id, @incidentId, @step, @channel, @recipient, @recipientJson, 'pending', 0, @at, @at)`,
+      ),
+      deliveries: p('SELECT * FROM deliveries WHERE incident_id = ? ORDER BY created_at, id'),
+      getEscalation: p('SELECT * FROM escalations WHERE incident_id = ?'),
+      upsertEscalation: p(
+        `INSERT INTO escalations (incident_id, next_step, due_at, repeats_left, plan_json)
+         VALUES (@incidentId, @nextStep, @dueAt, @repeatsLeft, @plan)
+         ON CONFLICT (incident_id) DO UPDATE SET next_step = excluded.next_step, due_at = excluded.due_at,
+         repeats_left = excluded.repeats_left, plan_json = excluded.plan_json`,
+      ),
+      deleteEscalation: p('DELETE FROM escalations WHERE incident_id = ?'),
+      dueEscalations: p('SELECT * FROM escalations WHERE due_at <= ? ORDER BY due_at, incident_id'),
+      nextEscalation: p('SELECT MIN(due_at) AS due FROM escalations'),
+      upsertKey: p(
+        `INSERT INTO engine_keys (rule_id, device_id, state_json) VALUES (?, ?, ?)
+         ON CONFLICT (rule_id, device_id) DO UPDATE SET state_json = excluded.state_json`,
+      ),
+      deleteKey: p('DELETE FROM engine_keys WHERE rule_id = ? AND device_id = ?'),
+      keys: p('SELECT rule_id, device_id, state_json FROM engine_keys'),
+      upsertDevice: p(
+        `INSERT INTO engine_devices (device_id, state_json) VALUES (?, ?)
+         ON CONFLICT (device_id) DO UPDATE SET state_json = excluded.state_json`,
+      ),
+      devices: p('SELECT device_id, state_json FROM engine_devices'),
+    };
+  }
+
+  insertIncident(i: Incident): void {
+    this.s.insertIncident.run(incidentToParams(i));
+  }
+
+  updateIncident(i: Incident): void {
+    this.s.updateIncident.run(incidentToParams(i));
+  }
+
+  getIncident(id: string): Incident | undefined {
+    const r = this.s.getIncident.get(id) as IncidentRow | undefined;
+    return r && incidentFromRow(r);
+  }
+
+  findActive(ruleId: string, deviceId: string): Incident | undefined {
+    const r = this.s.findActive.get(ruleId, deviceId) as IncidentRow | undefined;
+    return r && incidentFromRow(r);
+  }
+
+  list(f: IncidentFilter): Incident[] {
+    const where: string[] = [];
+    const args: (string | number)[] = [];
+    const inList = (col: string, values: readonly string[] | undefined) => {
+      if (!values || values.length === 0) return;
+      where.push(`${col} IN (${values.map(() => '?').join(', ')})`);
+      args.push(...values);
+    };
+    inList('state', f.state);
+    inList('severity', f.severity);
+    const cond = (sql: string, value: string | number | undefined) => {
+      if (value === undefined) return;
+      where.push(sql);
+      args.push(value);
+    };
+    cond('zone = ?', f.zone);
+    cond('device_id = ?', f.deviceId);
+    cond('rule_id = ?', f.ruleId);
+    cond('opened_at >= ?', f.since);
+    const limit = Math.max(1, Math.min(f.limit ?? 100, 10_000));
+    const sql = `SELECT * FROM incidents ${where.length ? 'WHERE ' + where.join(' AND ') : ''}
+      ORDER BY opened_at DESC, id DESC LIMIT ${limit}`;
+    return (this.db.prepare(sql).all(...args) as IncidentRow[]).map(incidentFromRow);
+  }
+
+  countsByState(): Record<IncidentState, number> {
+    const out: Record<IncidentState, number> = { open: 0, acknowledged: 0, cleared: 0, resolved: 0 };
+    for (const r of this.s.countsByState.all() as { state: IncidentState; n: number }[]) out[r.state] = r.n;
+    return out;
+  }
+
+  appendTimeline(e: TimelineEntry): void {
+    this.s.appendTimeline.run({ ...e, detail: JSON.stringify(e.detail) });
+  }
+
+  timeline(id: string): TimelineEntry[] {
+    return (this.s.timeline.all(id) as TimelineRow[]).map(timelineFromRow);
+  }
+
+  insertDelivery(d: {
+    id: string;
+    incidentId: string;
+    step: number;
+    channel: string;
+    recipient: Recipient;
+    at: number;
+  }): void {
+    this.s.insertDelivery.run({
+      id: d.id,
+      incidentId: d.incidentId,
+      step: d.step,
+      channel: d.channel,
+      recipient: recipientKey(d.recipient),
+      recipientJson: JSON.stringify(d.recipient),
+      at: d.at,
+    });
+  }
+
+  deliveries(incidentId: string): Delivery[] {
+    return (this.s.deliveries.all(incidentId) as DeliveryRow[]).map(deliveryFromRow);
+  }
+
+  getEscalation(incidentId: string): EscalationRow | undefined {
+    return this.s.getEscalation.get(incidentId) as EscalationRow | undefined;
+  }
+
+  setEscalation(e: {
+    incidentId: string;
+    nextStep: number;
+    dueAt: number;
+    repeatsLeft: number;
+    plan: EngagePlan;
+  }): void {
+    this.s.upsertEscalation.run({ ...e, plan: JSON.stringify(e.plan) });
+  }
+
+  deleteEscalation(incidentId: string): void {
+    this.s.deleteEscalation.run(incidentId);
+  }
+
+  dueEscalations(now: number): EscalationRow[] {
+    return this.s.dueEscalations.all(now) as EscalationRow[];
+  }
+
+  nextEscalationDue(): number | undefined {
+    const r = this.s.nextEscalation.get() as { due: number | null };
+    return r.due ?? undefined;
+  }
+
+  upsertKey(k: KeyRecord): void {
+    this.s.upsertKey.run(k.ruleId, k.deviceId, JSON.stringify(k.state ?? null));
+  }
+
+  deleteKey(ruleId: string, deviceId: string): void {
+    this.s.deleteKey.run(ruleId, deviceId);
+  }
+
+  keys(): KeyRecord[] {
+    return (this.s.keys.all() as { rule_id: string; device_id: string; state_json: string }[]).map((r) => ({
+      ruleId: r.rule_id,
+      deviceId: r.device_id,
+      state: JSON.parse(r.state_json) as unknown,
+    }));
+  }
+
+  upsertDevice(d: DeviceRecord): void {
+    this.s.upsertDevice.run(d.deviceId, JSON.stringify(d.state ?? null));
+  }
+
+  devices(): DeviceRecord[] {
+    return (this.s.devices.all() as { device_id: string; state_json: string }[]).map((r) => ({
+      deviceId: r.device_id,
+      state: JSON.parse(r.state_json) as unknown,
+    }));
+  }
+}

@@ -1,0 +1,94 @@
+// Schema migrations, applied in order; index + 1 = the `user_version` after it. Never edit a
+// released migration: append a new one.
+
+export const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+  );
+
+  CREATE TABLE incidents (
+    id TEXT PRIMARY KEY,
+    site TEXT NOT NULL,
+    rule_id TEXT NOT NULL,
+    rule_name TEXT NOT NULL,
+    device_id TEXT NOT NULL,
+    device_name TEXT NOT NULL,
+    zone TEXT NOT NULL,
+    severity TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('open', 'acknowledged', 'cleared', 'resolved')),
+    reason TEXT NOT NULL,
+    message TEXT NOT NULL,
+    trigger_ts INTEGER NOT NULL,
+    opened_at INTEGER NOT NULL,
+    acknowledged_at INTEGER,
+    acknowledged_by TEXT,
+    cleared_at INTEGER,
+    resolved_at INTEGER,
+    resolved_by TEXT,
+    escalation_step INTEGER NOT NULL DEFAULT 0,
+    values_json TEXT NOT NULL,
+    context_json TEXT NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+  -- Dedup lives in the database too: at most one active incident per (rule, device), whatever the code does.
+  CREATE UNIQUE INDEX incidents_active_key ON incidents (rule_id, device_id)
+    WHERE state IN ('open', 'acknowledged');
+  CREATE INDEX incidents_opened_at ON incidents (opened_at);
+  CREATE INDEX incidents_state ON incidents (state);
+
+  -- The audit trail: append-only, one row per transition, note and notification attempt.
+  CREATE TABLE timeline (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    incident_id TEXT NOT NULL REFERENCES incidents (id),
+    at INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    detail_json TEXT NOT NULL
+  );
+  CREATE INDEX timeline_incident ON timeline (incident_id, seq);
+
+  CREATE TABLE deliveries (
+    id TEXT PRIMARY KEY,
+    incident_id TEXT NOT NULL REFERENCES incidents (id),
+    step INTEGER NOT NULL,
+    channel TEXT NOT NULL,
+    recipient TEXT NOT NULL,
+    recipient_json TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('pending', 'sending', 'delivered', 'failed')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    last_error TEXT,
+    delivered_at INTEGER,
+    latency_ms REAL
+  );
+  CREATE INDEX deliveries_incident ON deliveries (incident_id, created_at);
+  CREATE INDEX deliveries_due ON deliveries (state, next_attempt_at);
+
+  -- The next escalation step of an incident still open; the row goes when the incident stops escalating.
+  CREATE TABLE escalations (
+    incident_id TEXT PRIMARY KEY REFERENCES incidents (id),
+    next_step INTEGER NOT NULL,
+    due_at INTEGER NOT NULL,
+    repeats_left INTEGER NOT NULL,
+    -- The rule's engage plan as it was when the incident opened: a rule reload does not change
+    -- who an incident already under way escalates to.
+    plan_json TEXT NOT NULL
+  );
+  CREATE INDEX escalations_due ON escalations (due_at);
+
+  CREATE TABLE engine_keys (
+    rule_id TEXT NOT NULL,
+    device_id TEXT NOT NULL,
+    state_json TEXT NOT NULL,
+    PRIMARY KEY (rule_id, device_id)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE engine_devices (
+    device_id TEXT PRIMARY KEY,
+    state_json TEXT NOT NULL
+  ) WITHOUT ROWID;
+  `,
+];

@@ -1,0 +1,183 @@
+import { createApiServer, type ApiServer } from '../src/api/server.js';
+import { generateToken, sha256Hex, TokenAuth } from '../src/api/auth.js';
+import type { ApiPorts, DeviceView, LiveEvent, Role } from '../src/api/ports.js';
+import { IllegalTransitionError, NotFoundError } from '../src/core/errors.js';
+import { memoryLogger } from '../src/core/log.js';
+import { Registry } from '../src/core/metrics.js';
+import type { Actor, Incident, IncidentFilter } from '../src/route/model.js';
+
+// In-memory ApiPorts and a started server, shared by the api-*.test.ts files.
+
+export function incident(id: string, over: Partial<Incident> = {}): Incident {
+  return {
+    id,
+    site: 'cdg',
+    ruleId: 'door-held-open',
+    ruleName: 'Door held open',
+    deviceId: 'door-12',
+    deviceName: 'Gate 12 door',
+    zone: 'terminal-2',
+    severity: 'major',
+    state: 'open',
+    reason: 'open for 60s',
+    message: 'Gate 12 door held open',
+    triggerTs: 1000,
+    openedAt: 1000,
+    escalationStep: 0,
+    values: { open: true },
+    context: {},
+    updatedAt: 1000,
+    ...over,
+  };
+}
+
+export class FakePorts implements ApiPorts {
+  readonly store = new Map<string, Incident>();
+  readonly actions: { op: string; id: string; actor: Actor; note?: string }[] = [];
+  readonly listeners = new Set<(e: LiveEvent) => void>();
+  lastFilter: IncidentFilter | undefined;
+  readyState = { ready: true, checks: { store: true, broker: true, rules: true } };
+  readonly metrics = new Registry();
+
+  constructor() {
+    for (const i of [
+      incident('inc-1'),
+      incident('inc-2', {
+        state: 'acknowledged',
+        severity: 'critical',
+        zone: 'terminal-1',
+        deviceId: 'smoke-3',
+      }),
+      incident('inc-3', { state: 'resolved', severity: 'minor', openedAt: 5000 }),
+    ]) {
+      this.store.set(i.id, i);
+    }
+    this.metrics.counter('vigie_events_total', 'Sensor events accepted.').inc({ kind: 'door' }, 3);
+  }
+
+  readonly incidents: ApiPorts['incidents'] = {
+    list: (f) => {
+      this.lastFilter = f;
+      return [...this.store.values()].filter(
+        (i) =>
+          (!f.state || f.state.includes(i.state)) &&
+          (!f.severity || f.severity.includes(i.severity)) &&
+          (!f.zone || f.zone === i.zone) &&
+          (!f.deviceId || f.deviceId === i.deviceId) &&
+          (f.since === undefined || i.openedAt >= f.since),
+      );
+    },
+    get: (id) => this.store.get(id),
+    timeline: (id) => [
+      { incidentId: id, at: 1000, kind: 'opened', actor: 'rule:door-held-open', detail: {} },
+    ],
+    deliveries: () => [],
+    acknowledge: (id, actor, note) => this.move(id, 'acknowledged', ['open'], actor, note),
+    resolve: (id, actor, note) => this.move(id, 'resolved', ['open', 'acknowledged', 'cleared'], actor, note),
+  };
+
+  readonly devices: ApiPorts['devices'] = {
+    list: () => [device],
+    get: (id) => (id === device.id ? device : undefined),
+  };
+
+  readonly rules: ApiPorts['rules'] = {
+    list: () => [
+      { id: 'door-held-open', name: 'Door held open', severity: 'major', file: 'doors.yaml', line: 1 },
+    ],
+    validate: (file, text) =>
+      text.includes('bad')
+        ? { ok: false, rules: [], problems: [{ file, line: 2, message: 'unknown device "bad"' }] }
+        : { ok: true, rules: ['door-held-open'], problems: [] },
+  };
+
+  readonly health: ApiPorts['health'] = {
+    live: () => true,
+    ready: () => this.readyState,
+  };
+
+  readonly live: ApiPorts['live'] = {
+    subscribe: (l) => {
+      this.listeners.add(l);
+      return () => this.listeners.delete(l);
+    },
+  };
+
+  emit(e: LiveEvent): void {
+    for (const l of this.listeners) l(e);
+  }
+
+  private move(
+    id: string,
+    to: Incident['state'],
+    from: Incident['state'][],
+    actor: Actor,
+    note?: string,
+  ): Incident {
+    if (id === 'boom') throw new Error('disk on fire at /var/lib/vigie/secret.db');
+    const i = this.store.get(id);
+    if (!i) throw new NotFoundError(`incident ${id}`);
+    if (!from.includes(i.state)) throw new IllegalTransitionError(i.state, to);
+    const next = { ...i, state: to };
+    this.store.set(id, next);
+    this.actions.push({ op: to, id, actor, note });
+    return next;
+  }
+}
+
+const device: DeviceView = {
+  id: 'door-12',
+  kind: 'door',
+  name: 'Gate 12 door',
+  zone: 'terminal-2',
+  site: 'cdg',
+  online: true,
+  values: { open: false },
+};
+
+export interface Harness {
+  api: ApiServer;
+  ports: FakePorts;
+  base: string;
+  tokens: Record<Role, string>;
+  logLines: string[];
+  close(): Promise<void>;
+}
+
+export async function startApi(opts: { pingIntervalMs?: number } = {}): Promise<Harness> {
+  const tokens: Record<Role, string> = {
+    viewer: generateToken(),
+    operator: generateToken(),
+    integrator: generateToken(),
+    admin: 'admin-token-' + generateToken(),
+  };
+  const auth = new TokenAuth({
+    adminToken: tokens.admin,
+    tokens: (['viewer', 'operator', 'integrator'] as const).map((role) => ({
+      name: `${role}-console`,
+      role,
+      sha256: sha256Hex(tokens[role]),
+    })),
+  });
+  const ports = new FakePorts();
+  const logger = memoryLogger();
+  const api = createApiServer({ ports, auth, logger, pingIntervalMs: opts.pingIntervalMs });
+  const port = await api.listen(0, '127.0.0.1');
+  return {
+    api,
+    ports,
+    base: `http://127.0.0.1:${port}`,
+    tokens,
+    logLines: logger.lines,
+    close: () => api.close(),
+  };
+}
+
+/** Resolves when `check` holds, polling an in-memory condition; fails with `what` after `ms`. */
+export async function until(check: () => boolean, what: string, ms = 2000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setImmediate(r));
+  }
+}
