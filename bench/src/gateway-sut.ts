@@ -13,7 +13,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parse } from 'yaml';
+import { parse, parseAllDocuments } from 'yaml';
 import { loadDeviceId } from '../../firmware-sim/src/load.js';
 import { freePort, sleep, startChild } from './proc.js';
 import { DEVICES, PROBE_DEVICE, ROOT, SITE, type SystemUnderTest } from './systems.js';
@@ -25,6 +25,19 @@ export async function scryptHash(password: string): Promise<string> {
     scrypt(password, salt, 32, { N: 16384, r: 8, p: 1 }, (err, k) => (err ? reject(err) : resolve(k))),
   );
   return `scrypt$16384$8$1$${salt.toString('base64')}$${key.toString('base64')}`;
+}
+
+/** Channel names (other than console) that the rules of a file send through. */
+export function channelsUsed(text: string): string[] {
+  const names = new Set<string>();
+  for (const doc of parseAllDocuments(text)) {
+    const rule = doc.toJS() as { engage?: { steps?: Array<{ via?: unknown }> } } | null;
+    for (const step of rule?.engage?.steps ?? []) {
+      if (Array.isArray(step.via))
+        for (const v of step.via) if (typeof v === 'string' && v !== 'console') names.add(v);
+    }
+  }
+  return [...names];
 }
 
 export interface GatewayFiles {
@@ -81,12 +94,15 @@ export async function writeGatewayFiles(opts: { exampleRules?: boolean } = {}): 
   writeFileSync(join(dir, 'site.yaml'), JSON.stringify(site));
   const rulesDir = join(dir, 'rules');
   mkdirSync(rulesDir);
+  const channels = new Set<string>();
   if (opts.exampleRules !== false) {
     const examples = new URL('rules/examples/', ROOT);
     for (const f of readdirSync(examples)) {
       if (!/\.ya?ml$/.test(f) || f === 'site.yaml') continue;
-      if (!/^rule:/m.test(readFileSync(new URL(f, examples), 'utf8'))) continue;
+      const text = readFileSync(new URL(f, examples), 'utf8');
+      if (!/^rule:/m.test(text)) continue;
       copyFileSync(new URL(f, examples), join(rulesDir, f));
+      for (const name of channelsUsed(text)) channels.add(name);
     }
   }
   copyFileSync(
@@ -105,6 +121,19 @@ export async function writeGatewayFiles(opts: { exampleRules?: boolean } = {}): 
       mqtt: { host: '127.0.0.1', port: mqttPort },
       http: { host: '127.0.0.1', port: httpPort },
       log: { level: 'warn' },
+      // The example rules' other channels, as webhooks to a closed local port: configured (so the
+      // rules load) but never a real outside system the measurement would wait for.
+      channels: Object.fromEntries(
+        [...channels].map((name) => [
+          name,
+          {
+            type: 'webhook',
+            url: 'http://127.0.0.1:9/bench-discard',
+            secret: randomBytes(16).toString('hex'),
+            maxAttempts: 1,
+          },
+        ]),
+      ),
       auth: { adminToken: randomBytes(24).toString('hex') },
     }),
   );

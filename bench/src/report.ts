@@ -93,7 +93,7 @@ export function tableRows(phases: readonly PhaseResult[]): string[][] {
     p.system,
     String(p.rate),
     p.load.achievedRate.toFixed(0),
-    p.subscriber.rate.toFixed(0),
+    p.deliveredRate.toFixed(0),
     String(p.subscriber.measured.count),
     ms(p.subscriber.measured.p50),
     ms(p.subscriber.measured.p99),

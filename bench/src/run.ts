@@ -53,7 +53,7 @@ async function measure(system: SystemName, rate: number): Promise<PhaseResult | 
     phases.push(r);
     const m = r.subscriber.measured;
     process.stdout.write(
-      `p50 ${m.p50.toFixed(2)} ms, p99 ${m.p99.toFixed(2)} ms, ${r.subscriber.rate.toFixed(0)}/s received` +
+      `p50 ${m.p50.toFixed(2)} ms, p99 ${m.p99.toFixed(2)} ms, ${r.deliveredRate.toFixed(0)}/s delivered` +
         `${r.sustained ? '' : ` (NOT sustained: ${r.problems.join('; ')})`}\n`,
     );
     return r;

@@ -47,7 +47,10 @@ export async function runLoad(o: LoadOptions): Promise<LoadReport> {
   for (const s of sockets) {
     s.on('error', (err) => (lost ??= err));
     // aedes drops a client that publishes where it may not: say so instead of pacing into the void.
-    s.on('close', () => (lost ??= new Error('the broker closed a load connection (not allowed to publish there?)')));
+    s.on(
+      'close',
+      () => (lost ??= new Error('the broker closed a load connection (not allowed to publish there?)')),
+    );
   }
   const topics = Array.from({ length: o.devices }, (_, i) => `vigie/${site}/temperature/${idOf(i)}`);
   const total = Math.round((o.rate * o.durationMs) / 1000);

@@ -112,3 +112,12 @@ test('plan - heartbeats re-send the current state with the battery level', () =>
   assert.ok(beats.length >= 5 && beats.length <= 6);
   assert.ok(beats.every((b) => 'values' in b && b.values.present === true));
 });
+
+test('plan - nothing is planned past the end of the loop, even when an episode outlasts it', () => {
+  const s = parseScenario(
+    `site: lab\nloop: 30s\ndevices:\n  - { id: a, kind: aed, every: 10s }\nepisodes:\n  - { at: 5s, device: a, type: aed-removed, for: 1m }\n`,
+  );
+  const items = planCycle(s, 0);
+  assert.ok(items.every((i) => i.at < 30_000));
+  assert.ok(items.some((i) => 'values' in i && i.values.present === false));
+});

@@ -28,7 +28,8 @@ export function planCycle(s: Scenario, cycle = 0): PlanItem[] {
   const deathAt = new Map<string, number>();
   for (const i of items) if ('die' in i) deathAt.set(i.device, i.at);
   return items
-    .filter((i) => 'die' in i || i.at < (deathAt.get(i.device) ?? Infinity))
+    // An episode may outlast the cycle: what falls after the loop end is cut, the next cycle restarts.
+    .filter((i) => i.at < s.loop && ('die' in i || i.at < (deathAt.get(i.device) ?? Infinity)))
     .sort((a, b) => a.at - b.at || Number('die' in a) - Number('die' in b));
 }
 

@@ -10,7 +10,7 @@ import { startSimulator, type Simulator } from '../src/simulator.js';
 
 const scenario = parseScenario(`
 site: lab
-loop: 1m
+loop: 4s
 bridges: [{ username: z2m-bridge }]
 devices:
   - { id: door-1, kind: door, every: 1s, badges: [A1234] }
@@ -22,7 +22,7 @@ devices:
   - { id: dying, kind: temperature, every: 200ms }
 episodes:
   - { at: 300ms, device: door-1, type: held-open, for: 2s }
-  - { at: 500ms, device: aed-1, type: aed-removed, for: 20s }
+  - { at: 500ms, device: aed-1, type: aed-removed, for: 2s }
   - { at: 500ms, device: wm-1, type: fault, codes: [E21], spacing: 1s }
   - { at: 1500ms, device: dying, type: die }
 `);
@@ -144,6 +144,10 @@ test('simulator - devices announce online, publish contract payloads, a dead one
   await late.subscribeAsync('vigie/lab/temperature/dying/status');
   assert.equal(await retained, 'offline');
   await late.endAsync();
+
+  // A new loop cycle brings the dead device back.
+  await waitFor('the dead device back online at the next cycle', (m) => m.topic === 'vigie/lab/temperature/dying/status' && m.text === 'online' && m.at > will.at);
+  await waitFor('the revived device publishing', (m) => m.topic === 'vigie/lab/temperature/dying' && m.at > will.at);
 
   await sim.stop();
   sim = undefined;

@@ -69,7 +69,13 @@ export function buildApiPorts(d: {
     },
     rules: {
       list: () =>
-        d.ruleset.current.map((r) => ({ id: r.id, name: r.name, severity: r.severity, file: r.file, line: r.line })),
+        d.ruleset.current.map((r) => ({
+          id: r.id,
+          name: r.name,
+          severity: r.severity,
+          file: r.file,
+          line: r.line,
+        })),
       validate: (file, text) => d.ruleset.validate(file, text),
     },
     health: {

@@ -42,7 +42,10 @@ async function run(cmd: string, args: string[]): Promise<number> {
       return serve(cmd === 'demo', args);
     case 'validate': {
       const config = loadConfig({ file: arg(args, '--config'), env: process.env });
-      const problems = await validateRuleDir(arg(args, '--rules') ?? config.rules, arg(args, '--site') ?? config.site);
+      const problems = await validateRuleDir(
+        arg(args, '--rules') ?? config.rules,
+        arg(args, '--site') ?? config.site,
+      );
       for (const p of problems) process.stderr.write(`${p.file}:${p.line}: ${p.message}\n`);
       if (problems.length === 0) process.stdout.write('rules OK\n');
       return problems.length === 0 ? 0 : 1;
@@ -102,15 +105,23 @@ async function serve(demo: boolean, args: string[]): Promise<number> {
   });
 }
 
-function startSimulator(config: Readonly<Config>, mqttPort: number | undefined, logger: Logger): ChildProcess | undefined {
+function startSimulator(
+  config: Readonly<Config>,
+  mqttPort: number | undefined,
+  logger: Logger,
+): ChildProcess | undefined {
   const cli = join(PACKAGE_ROOT, 'dist/firmware-sim/src/cli.js');
   if (!existsSync(cli) || mqttPort === undefined) {
     logger.warn('device simulator not started (not built, or no embedded broker)');
     return undefined;
   }
-  const child = spawn(process.execPath, [cli, '--url', `mqtt://127.0.0.1:${mqttPort}`, '--scenario', config.simulator.scenario], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [cli, '--url', `mqtt://127.0.0.1:${mqttPort}`, '--scenario', config.simulator.scenario],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   const simLog = logger.child('simulator');
   for (const stream of [child.stdout, child.stderr]) {
     createInterface({ input: stream }).on('line', (l) => simLog.info(l));

@@ -62,7 +62,10 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     metrics,
   });
   const initial = await ruleset.reload();
-  if (!initial) logger.error('no valid rule set loaded at start: the gateway runs with no rules until a valid one is saved');
+  if (!initial)
+    logger.error(
+      'no valid rule set loaded at start: the gateway runs with no rules until a valid one is saved',
+    );
 
   engine.setDevices(site.devices);
   const saved = incidents.loadEngineState();
@@ -76,7 +79,14 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     logger: logger.child('listen'),
     maxPayloadBytes: config.mqtt.maxPayloadBytes,
   });
-  const deliveries = new DeliveryWorker({ db, channels, clock, logger: logger.child('engage'), metrics, incidents });
+  const deliveries = new DeliveryWorker({
+    db,
+    channels,
+    clock,
+    logger: logger.child('engage'),
+    metrics,
+    incidents,
+  });
   const scheduler = new EngageScheduler({ clock, incidents, deliveries, logger: logger.child('engage') });
   const pipeline = new Pipeline({
     config,
@@ -92,6 +102,10 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     metrics,
     logger: logger.child('pipeline'),
   });
+
+  metrics.gauge('vigie_incidents', 'Incidents by state', () =>
+    Object.entries(incidents.countsByState()).map(([state, n]) => [{ state }, n]),
+  );
 
   await transport.start();
   transport.onMessage((topic, payload) => pipeline.onMessage(topic, payload));

@@ -76,6 +76,10 @@ export class Pipeline {
       () => [[{}, engineStats.skewed]],
     );
     d.scheduler.onChanges((changes) => this.announce(changes));
+    // A reloaded rule may be due at once (a shorter `for`): let the engine look now.
+    d.ruleset.onLoaded(() => {
+      if (!this.stopped) setImmediate(() => this.onTimer());
+    });
   }
 
   start(): void {

@@ -71,7 +71,9 @@ test('durability - SIGKILL during a for window and during an escalation loses no
   });
   cleanups.push(() => door.endAsync(true));
   const openedAt = Date.now();
-  await door.publishAsync('vigie/airport/door/door-g12', JSON.stringify({ open: true, ts: openedAt }), { qos: 1 });
+  await door.publishAsync('vigie/airport/door/door-g12', JSON.stringify({ open: true, ts: openedAt }), {
+    qos: 1,
+  });
 
   // 1. Kill in the middle of the 4 s `for` window.
   await new Promise((r) => setTimeout(r, 1500));
@@ -103,7 +105,10 @@ test('durability - SIGKILL during a for window and during an escalation loses no
   const recipients = hook.received.map((h) => h.body.recipient?.id).sort();
   assert.deepEqual(recipients, ['sec-amina', 'sec-claire', 'sec-lucas'], 'each person notified exactly once');
   assert.equal(new Set(hook.received.map((h) => h.idempotencyKey)).size, 3);
-  assert.ok(hook.received.every((h) => h.signatureValid), 'every webhook carries a valid signature');
+  assert.ok(
+    hook.received.every((h) => h.signatureValid),
+    'every webhook carries a valid signature',
+  );
   const supervisorCall = hook.received.find((h) => h.body.recipient?.id === 'sec-claire')!;
   assert.ok(supervisorCall.at >= step2Due - 50, 'the escalation step did not run early');
 

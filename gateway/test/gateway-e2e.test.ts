@@ -46,9 +46,13 @@ describe('gateway - airport example end to end', () => {
   test('an AED taken out of its cabinet opens a critical incident at once, with camera and speaker, and notifies', async () => {
     const aed = await device('aed-hall-b');
     const t0 = Date.now();
-    await aed.publishAsync('vigie/airport/aed/aed-hall-b', JSON.stringify({ present: false, cabinetOpen: true, ts: t0 }), {
-      qos: 1,
-    });
+    await aed.publishAsync(
+      'vigie/airport/aed/aed-hall-b',
+      JSON.stringify({ present: false, cabinetOpen: true, ts: t0 }),
+      {
+        qos: 1,
+      },
+    );
     const [inc] = await eventually('the AED incident', async () => {
       const l = await openIncidents('device=aed-hall-b&state=open');
       return l.length > 0 ? l : undefined;
@@ -67,50 +71,103 @@ describe('gateway - airport example end to end', () => {
     assert.ok(hooks.every((h) => h.signatureValid));
     assert.ok(hooks.some((h) => h.body.recipient?.id === 'emergency-desk'));
     // Putting it back clears the incident.
-    await aed.publishAsync('vigie/airport/aed/aed-hall-b', JSON.stringify({ present: true, ts: Date.now() }), { qos: 1 });
-    await eventually('the AED incident to clear', async () => (await gw.get(`/incidents/${inc.id}`)).incident?.state === 'cleared');
+    await aed.publishAsync(
+      'vigie/airport/aed/aed-hall-b',
+      JSON.stringify({ present: true, ts: Date.now() }),
+      { qos: 1 },
+    );
+    await eventually(
+      'the AED incident to clear',
+      async () => (await gw.get(`/incidents/${inc.id}`)).incident?.state === 'cleared',
+    );
   });
 
   test('a badge door opened without an allowed badge is a forced door; with a staff badge it is not', async () => {
     const door = await device('door-staff-b');
-    await door.publishAsync('vigie/airport/door/door-staff-b', JSON.stringify({ open: false, badge: 'A1234', ts: Date.now() }), {
-      qos: 1,
-    });
-    await door.publishAsync('vigie/airport/door/door-staff-b', JSON.stringify({ open: true, ts: Date.now() + 1 }), { qos: 1 });
+    await door.publishAsync(
+      'vigie/airport/door/door-staff-b',
+      JSON.stringify({ open: false, badge: 'A1234', ts: Date.now() }),
+      {
+        qos: 1,
+      },
+    );
+    await door.publishAsync(
+      'vigie/airport/door/door-staff-b',
+      JSON.stringify({ open: true, ts: Date.now() + 1 }),
+      { qos: 1 },
+    );
     await new Promise((r) => setTimeout(r, 500));
-    assert.equal((await openIncidents('device=door-staff-b&rule=door-forced')).length, 0, 'authorised opening');
-    await door.publishAsync('vigie/airport/door/door-staff-b', JSON.stringify({ open: false, ts: Date.now() }), { qos: 1 });
+    assert.equal(
+      (await openIncidents('device=door-staff-b&rule=door-forced')).length,
+      0,
+      'authorised opening',
+    );
+    await door.publishAsync(
+      'vigie/airport/door/door-staff-b',
+      JSON.stringify({ open: false, ts: Date.now() }),
+      { qos: 1 },
+    );
     await new Promise((r) => setTimeout(r, 11_000)); // the 10 s badge window passes
-    await door.publishAsync('vigie/airport/door/door-staff-b', JSON.stringify({ open: true, ts: Date.now() }), { qos: 1 });
-    await eventually('a forced-door incident', async () => (await openIncidents('device=door-staff-b&rule=door-forced')).length === 1);
+    await door.publishAsync(
+      'vigie/airport/door/door-staff-b',
+      JSON.stringify({ open: true, ts: Date.now() }),
+      { qos: 1 },
+    );
+    await eventually(
+      'a forced-door incident',
+      async () => (await openIncidents('device=door-staff-b&rule=door-forced')).length === 1,
+    );
   });
 
   test('a Zigbee2MQTT contact sensor is read with the right polarity (contact false = open)', async () => {
     const bridge = await device('z2m-bridge');
-    await bridge.publishAsync('zigbee2mqtt/lobby_side_door', JSON.stringify({ contact: false, battery: 87 }), { qos: 1 });
+    await bridge.publishAsync(
+      'zigbee2mqtt/lobby_side_door',
+      JSON.stringify({ contact: false, battery: 87 }),
+      { qos: 1 },
+    );
     const dev = await eventually('the lobby door to show open', async () => {
       const d = (await gw.get('/devices/door-lobby')).device;
       return d.values?.open === true ? d : undefined;
     });
     assert.equal(dev.battery, 87);
     await bridge.publishAsync('zigbee2mqtt/lobby_side_door', JSON.stringify({ contact: true }), { qos: 1 });
-    await eventually('the lobby door to show closed', async () => (await gw.get('/devices/door-lobby')).device.values?.open === false);
+    await eventually(
+      'the lobby door to show closed',
+      async () => (await gw.get('/devices/door-lobby')).device.values?.open === false,
+    );
   });
 
   test('a device that dies (last will) raises a sensor-offline incident; online clears it', async () => {
     const temp = await device('temp-gate-g', undefined, {
-      will: { topic: 'vigie/airport/temperature/temp-gate-g/status', payload: Buffer.from('offline'), retain: true, qos: 1 },
+      will: {
+        topic: 'vigie/airport/temperature/temp-gate-g/status',
+        payload: Buffer.from('offline'),
+        retain: true,
+        qos: 1,
+      },
     });
-    await temp.publishAsync('vigie/airport/temperature/temp-gate-g/status', 'online', { retain: true, qos: 1 });
-    await temp.publishAsync('vigie/airport/temperature/temp-gate-g', JSON.stringify({ celsius: 21.5 }), { qos: 1 });
+    await temp.publishAsync('vigie/airport/temperature/temp-gate-g/status', 'online', {
+      retain: true,
+      qos: 1,
+    });
+    await temp.publishAsync('vigie/airport/temperature/temp-gate-g', JSON.stringify({ celsius: 21.5 }), {
+      qos: 1,
+    });
     (temp as unknown as { stream: { destroy(): void } }).stream.destroy(); // no DISCONNECT: the broker sends the will
     const [inc] = await eventually('a sensor-offline incident', async () => {
       const l = await openIncidents('device=temp-gate-g&rule=sensor-offline&state=open');
       return l.length > 0 ? l : undefined;
     });
     const back = await device('temp-gate-g');
-    await back.publishAsync('vigie/airport/temperature/temp-gate-g/status', 'online', { retain: true, qos: 1 });
-    await eventually('the offline incident to clear', async () => (await gw.get(`/incidents/${inc.id}`)).incident?.state === 'cleared');
+    await back.publishAsync('vigie/airport/temperature/temp-gate-g/status', 'online', {
+      retain: true,
+      qos: 1,
+    });
+    await eventually(
+      'the offline incident to clear',
+      async () => (await gw.get(`/incidents/${inc.id}`)).incident?.state === 'cleared',
+    );
   });
 
   test('an invalid rule file is rejected with file, line and reason while the previous rules keep running', async () => {
@@ -122,8 +179,15 @@ describe('gateway - airport example end to end', () => {
     assert.match(line, /aed\.yaml:\d+:/);
     // The AED rule still runs.
     const aed = await device('aed-gate-g');
-    await aed.publishAsync('vigie/airport/aed/aed-gate-g', JSON.stringify({ present: false, ts: Date.now() }), { qos: 1 });
-    await eventually('the AED rule to still fire', async () => (await openIncidents('device=aed-gate-g&state=open')).length === 1);
+    await aed.publishAsync(
+      'vigie/airport/aed/aed-gate-g',
+      JSON.stringify({ present: false, ts: Date.now() }),
+      { qos: 1 },
+    );
+    await eventually(
+      'the AED rule to still fire',
+      async () => (await openIncidents('device=aed-gate-g&state=open')).length === 1,
+    );
     // Fixing the file reloads it; SIGHUP reloads too.
     const from2 = gw.logs.length;
     writeFileSync(file, good);
@@ -149,7 +213,10 @@ describe('gateway - airport example end to end', () => {
     await door.publishAsync(t, JSON.stringify({ open: false, ts: Date.now() }), { qos: 1 });
     const metrics = await eventually('rejections to be counted', async () => {
       const m = await gw.metrics();
-      const total = [...m.matchAll(/^vigie_events_rejected_total\{[^}]*\} (\d+)/gm)].reduce((s, x) => s + Number(x[1]), 0);
+      const total = [...m.matchAll(/^vigie_events_rejected_total\{[^}]*\} (\d+)/gm)].reduce(
+        (s, x) => s + Number(x[1]),
+        0,
+      );
       return total >= 3000 ? m : undefined;
     });
     for (const reason of ['malformed_json', 'wrong_type', 'bad_ts']) {
@@ -157,6 +224,10 @@ describe('gateway - airport example end to end', () => {
     }
     const health = await fetch(`http://127.0.0.1:${gw.httpPort}/healthz`);
     assert.equal(health.status, 200);
-    assert.equal((await gw.get('/devices/door-g14')).device.values.open, false, 'the good message after the storm was applied');
+    assert.equal(
+      (await gw.get('/devices/door-g14')).device.values.open,
+      false,
+      'the good message after the storm was applied',
+    );
   });
 });

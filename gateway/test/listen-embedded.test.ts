@@ -105,6 +105,20 @@ test("listen embedded - a device publishing another device's topic or an inciden
   assert.deepEqual(h.topics.slice(before), ['vigie/airport/door/door-g12']);
 });
 
+test("listen embedded - a device cannot take over another device's session by reusing its client id", async () => {
+  const g12 = await connect('door-g12', 'demo-door-g12', { clientId: 'shared-id' });
+  await assert.rejects(
+    connect('door-g14', 'demo-door-g14', { clientId: 'shared-id' }),
+    /Identifier rejected/i,
+  );
+  assert.equal(g12.connected, true);
+  await g12.publishAsync('vigie/airport/door/door-g12', '{"open":true,"badge":"STILL"}', { qos: 1 });
+  await h.next((e) => e.values.badge === 'STILL', 'door-g12 still connected');
+  // The same device reconnecting with its own id takes its session back, as MQTT says [MQTT-3.1.4-2].
+  const again = await connect('door-g12', 'demo-door-g12', { clientId: 'shared-id' });
+  assert.equal(again.connected, true);
+});
+
 test('listen embedded - a device may subscribe only inside its own topics', async () => {
   const c = await connect('door-g14', 'demo-door-g14');
   const refusedBefore = denied('subscribe');

@@ -41,6 +41,15 @@ describe('compileRules', () => {
     assert.equal(r.line, 1);
   });
 
+  it('keeps an optional channel (name?) where it is configured and drops it where it is not', () => {
+    const text = RULE.replace('via: [ops-webhook]', 'via: [console, ops-webhook?, pager?]');
+    const { rules, problems } = loadRuleSet([{ file: 'a.yaml', text }], testEnv);
+    assert.deepEqual(problems, []);
+    assert.deepEqual(rules[0].engage.steps[1].via, ['console', 'ops-webhook']);
+    const strict = loadRuleSet([{ file: 'a.yaml', text: text.replace('pager?', 'pager') }], testEnv);
+    assert.match(strict.problems[0].message, /"pager" is not a configured channel/);
+  });
+
   it('matches devices by every selector key given', () => {
     const { rules } = loadRuleSet([{ file: 'a.yaml', text: RULE }], testEnv);
     const m = rules[0].matches;

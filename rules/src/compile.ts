@@ -115,14 +115,20 @@ function compileOne(spec: RuleSpec, env: RuleEnv, at: At): CompiledRule | undefi
   const steps = spec.engage.steps.map((s, i) => ({
     afterMs: s.afterMs,
     notify: s.notify.map((n) => resolveTarget(n, env, `engage.steps[${i + 1}].notify`, at)),
-    via: (s.via ?? [{ value: 'console', line: s.line }]).map((v) => {
-      if (!env.channels.has(v.value)) {
+    // `name?` marks a channel as optional: used where this gateway configures it, skipped where it
+    // does not, so one rule file serves a bare demo and a site with webhooks. Without `?`, an
+    // unknown name is a typo and the file is refused.
+    via: (s.via ?? [{ value: 'console', line: s.line }]).flatMap((v) => {
+      const optional = v.value.endsWith('?');
+      const name = optional ? v.value.slice(0, -1) : v.value;
+      if (env.channels.has(name)) return [name];
+      if (!optional) {
         at(
           v.line,
-          `engage.steps[${i + 1}].via: "${v.value}" is not a configured channel (known: ${[...env.channels].join(', ')})`,
+          `engage.steps[${i + 1}].via: "${v.value}" is not a configured channel (known: ${[...env.channels].join(', ')}; write "${v.value}?" if it is optional)`,
         );
       }
-      return v.value;
+      return [];
     }),
   }));
   const built = buildCondition(spec.when, resolver(env, at));

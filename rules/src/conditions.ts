@@ -37,8 +37,8 @@ export function buildCondition(spec: ConditionSpec, res: Resolved): Built {
           test(ctx) {
             const values = ctx.dev.values;
             for (let i = 0; i < entries.length; i++) {
-              const [field, allowed] = entries[i];
-              if (!allowed.includes(values[field] ?? null)) return false;
+              const entry = entries[i];
+              if (!entry[1].includes(values[entry[0]] ?? null)) return false;
             }
             return true;
           },

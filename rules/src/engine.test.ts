@@ -228,6 +228,56 @@ describe('engine', () => {
     assert.equal(engine.deviceState('d1')?.offlineReason, 'silent');
   });
 
+  it('restart keeps a count window and a hysteresis latch', () => {
+    const yaml = [
+      ruleYaml(
+        'faults',
+        'devices: { kind: appliance }\nwhen: { count: { where: { state: { status: fault } }, atLeast: 2, within: 10m } }',
+      ),
+      HOT(1),
+    ].join('---\n');
+    const clock = new TestClock();
+    const first = new Engine({ clock });
+    first.setRules(compile(yaml));
+    first.setDevices(devices);
+    first.ingest(event('a1', 'appliance', { status: 'fault' }, clock.t));
+    first.ingest(event('t1', 'temperature', { celsius: 29 }, clock.t));
+    const keys = first.takeDirtyKeys();
+    const devs = first.takeDirtyDevices();
+    clock.advance(60_000);
+    const second = new Engine({ clock });
+    second.setRules(compile(yaml));
+    second.setDevices(devices);
+    second.restore(keys.upserts, devs);
+    assert.deepEqual(show(second.advance()), []);
+    assert.deepEqual(
+      show(second.ingest(event('t1', 'temperature', { celsius: 27.5 }, clock.t))),
+      [],
+      'latched',
+    );
+    assert.deepEqual(show(second.ingest(event('a1', 'appliance', { status: 'fault' }, clock.t))), [
+      'open:faults:a1',
+    ]);
+  });
+
+  it('a future-dated event first closes the windows that end before it', () => {
+    const { engine, clock, send } = setup(DOOR_30S);
+    send('d1', { open: true });
+    const late = show(engine.ingest(event('d1', 'door', { open: false }, clock.t + 40_000, clock.t)));
+    assert.deepEqual(late, ['open:held:d1', 'clear:held:d1']);
+    assert.equal(engine.stats.skewed, 0);
+  });
+
+  it('setDevices drops the state of devices that left the site', () => {
+    const { engine, send } = setup(DOOR_30S);
+    send('d1', { open: true });
+    engine.takeDirtyKeys();
+    engine.setDevices(devices.filter((d) => d.id !== 'd1'));
+    assert.deepEqual(engine.takeDirtyKeys(), { upserts: [], deletes: [{ ruleId: 'held', deviceId: 'd1' }] });
+    assert.equal(engine.deviceState('d1'), undefined);
+    assert.equal(engine.nextDue(), undefined);
+  });
+
   it('keeps up with 10,000 devices at well over 50k events/s', () => {
     const yaml = [
       ruleYaml('held', 'devices: { kind: door }\nwhen: { state: { open: true } }\nfor: 30s'),

@@ -135,15 +135,20 @@ export class Engine {
       this.stats.duplicates++;
       return this.finish();
     }
+    const rules = dev.rules;
+    if (t > now) {
+      // A future-dated event (within the skew) must not skip a window that ends before it.
+      for (let i = 0; i < rules.length; i++) {
+        const k = dev.keys[i];
+        while (k !== undefined && k.heapIdx >= 0 && k.timerAt <= t) this.fire(k, now);
+      }
+    }
     applyEvent(dev, ev, t, now);
     this.dirtyDevices.add(dev);
     const data = ev.status === undefined;
-    const rules = dev.rules;
     for (let i = 0; i < rules.length; i++) {
       let k = dev.keys[i];
       if (k === undefined) k = dev.keys[i] = this.createKey(rules[i], dev);
-      // A future-dated event must not skip a window that ends before it.
-      while (k.heapIdx >= 0 && k.timerAt <= t) this.fire(k, now);
       this.evaluate(k, t, data, now);
     }
     return this.finish();

@@ -72,7 +72,10 @@ export function loadConfig(sources: ConfigSources): Readonly<Config> {
   cfg.site = abs(fromFile('site'), cfg.site);
   cfg.rules = abs(fromFile('rules'), cfg.rules);
   cfg.simulator.scenario = abs(PACKAGE_ROOT, cfg.simulator.scenario);
-  cfg.dataDir = file && raw.dataDir !== undefined && !sources.env.VIGIE_DATA_DIR ? abs(base, cfg.dataDir) : resolve(cfg.dataDir);
+  cfg.dataDir =
+    file && raw.dataDir !== undefined && !sources.env.VIGIE_DATA_DIR
+      ? abs(base, cfg.dataDir)
+      : resolve(cfg.dataDir);
   return deepFreeze(cfg);
 }
 

@@ -21,6 +21,7 @@ export interface EmbeddedBrokerOptions {
 }
 
 // CONNACK return codes, MQTT 3.1.1 [3.2.2.3]
+const IDENTIFIER_REJECTED = 2;
 const BAD_USERNAME_OR_PASSWORD = 4;
 const NOT_AUTHORIZED = 5;
 
@@ -37,6 +38,8 @@ export class EmbeddedBroker implements MqttTransport {
   private acl: TopicAcl;
   private readonly principals = new WeakMap<Client, Principal>();
   private readonly wills = new WeakMap<Client, string>();
+  /** Who holds each client id, so one device cannot take over another's session by reusing its id. */
+  private readonly owners = new Map<string, { username: string; client: Client }>();
   private readonly denied;
   private readonly limiter = new LogLimiter(systemClock, 60_000);
   private boundPort: number | undefined;
@@ -100,7 +103,18 @@ export class EmbeddedBroker implements MqttTransport {
     broker.on('publish', (packet, client) => {
       if (client === null || !this.handler) return;
       const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
-      this.handler(packet.topic, payload);
+      try {
+        this.handler(packet.topic, payload);
+      } catch (err) {
+        // A fault downstream must not unwind into aedes and drop the device's connection.
+        this.opts.logger.error('message handler failed', {
+          topic: packet.topic,
+          error: (err as Error).message,
+        });
+      }
+    });
+    broker.on('clientDisconnect', (client) => {
+      if (this.owners.get(client.id)?.client === client) this.owners.delete(client.id);
     });
     broker.on('clientError', (client, err) =>
       this.opts.logger.debug('client error', { client: client.id, error: err.message }),
@@ -177,6 +191,12 @@ export class EmbeddedBroker implements MqttTransport {
       this.deny('will', username, will);
       throw authError('last will topic not authorized', NOT_AUTHORIZED);
     }
+    const owner = this.owners.get(client.id);
+    if (owner && owner.username !== p.username && !owner.client.closed) {
+      this.deny('client_id', p.username, '');
+      throw authError('client id in use by another principal', IDENTIFIER_REJECTED);
+    }
+    this.owners.set(client.id, { username: p.username, client });
     this.principals.set(client, p);
   }
 

@@ -105,7 +105,11 @@ export class ExternalBroker implements MqttTransport {
     client.on('message', (topic, payload) => {
       // Our own incident announcements come back through vigie/{site}/+/+.
       if (topic.startsWith(this.incidentsPrefix) || !this.handler) return;
-      this.handler(topic, payload);
+      try {
+        this.handler(topic, payload);
+      } catch (err) {
+        logger.error('message handler failed', { topic, error: (err as Error).message });
+      }
     });
     const wait = this.opts.startWaitMs ?? 5000;
     await new Promise<void>((resolve) => {

@@ -6,7 +6,7 @@ export { createTransport } from './create-transport.js';
 export { Ingest } from './ingest.js';
 export { REJECT_REASONS, type RejectReason, compileKind, parseTs } from './validate.js';
 export { compileAdapter } from './adapters.js';
-export { BUILTIN_ADAPTERS } from './presets.js';
+export { BUILTIN_ADAPTERS, availabilityTopic } from './presets.js';
 export {
   TopicAcl,
   topicMatches,

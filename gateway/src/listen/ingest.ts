@@ -106,10 +106,11 @@ export class Ingest {
 
   private route(topic: string, payload: Buffer): SensorEvent | undefined {
     const f = this.foreign.get(topic);
-    if (f) return this.decode(f, topic, payload, false);
+    if (f) return this.decode(f, topic, payload, f.status === true);
     const parts = topic.split('/', 6);
-    if (parts[0] !== 'vigie' || parts.length < 4 || parts.length > 5)
-      return this.reject('bad_topic', topic, undefined);
+    // Bridges publish much more than the devices mapped here (their own state, other sensors).
+    if (parts[0] !== 'vigie') return this.reject('unmapped_topic', topic, undefined);
+    if (parts.length < 4 || parts.length > 5) return this.reject('bad_topic', topic, undefined);
     if (parts[1] !== this.siteId) return this.reject('wrong_site', topic, undefined);
     const r = this.native.get(parts[3]);
     if (!r) return this.reject('unknown_device', topic, undefined);

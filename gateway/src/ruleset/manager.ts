@@ -30,6 +30,7 @@ export class RuleSetManager {
   private loading: Promise<boolean> | undefined;
   private readonly env: RuleEnv;
   private readonly reloads;
+  private loadedListener: (() => void) | undefined;
   lastProblems: readonly FileProblem[] = [];
   loadedOnce = false;
 
@@ -86,6 +87,7 @@ export class RuleSetManager {
     this.opts.engine.setRules(compiled.rules);
     this.loadedOnce = true;
     this.reloads.inc({ result: 'loaded' });
+    this.loadedListener?.();
     logger.info(`rules loaded: ${compiled.rules.length} rule(s) from ${read.files.length} file(s)`, {
       rules: compiled.rules.map((r) => r.id),
     });
@@ -102,6 +104,11 @@ export class RuleSetManager {
       rules: compiled.rules.map((r) => r.id),
       problems: compiled.problems,
     };
+  }
+
+  /** Called after a new rule set is running (the pipeline re-evaluates what the change touched). */
+  onLoaded(listener: () => void): void {
+    this.loadedListener = listener;
   }
 
   watch(): void {

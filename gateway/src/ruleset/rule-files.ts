@@ -21,7 +21,12 @@ export async function readRuleFiles(
   try {
     names = await readdir(dir);
   } catch (err) {
-    return { files: [], problems: [{ file: dir, line: 0, message: `cannot read the rules directory: ${(err as Error).message}` }] };
+    return {
+      files: [],
+      problems: [
+        { file: dir, line: 0, message: `cannot read the rules directory: ${(err as Error).message}` },
+      ],
+    };
   }
   const files: RuleFile[] = [];
   const problems: FileProblem[] = [];

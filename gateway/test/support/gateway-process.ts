@@ -93,7 +93,9 @@ export class GatewayProcess {
       const hit = this.logs.slice(from).find((l) => re.test(l));
       if (hit) return hit;
       if (this.child?.exitCode !== null && this.child?.exitCode !== undefined) {
-        throw new Error(`gateway exited (${this.child.exitCode}) before ${re}; log:\n${this.logs.slice(-40).join('\n')}`);
+        throw new Error(
+          `gateway exited (${this.child.exitCode}) before ${re}; log:\n${this.logs.slice(-40).join('\n')}`,
+        );
       }
       if (Date.now() > deadline) {
         throw new Error(`timed out waiting for ${re}; log tail:\n${this.logs.slice(-40).join('\n')}`);
@@ -102,7 +104,12 @@ export class GatewayProcess {
     }
   }
 
-  async request(method: string, path: string, body?: unknown, token = ADMIN_TOKEN): Promise<{ status: number; json: any }> {
+  async request(
+    method: string,
+    path: string,
+    body?: unknown,
+    token = ADMIN_TOKEN,
+  ): Promise<{ status: number; json: any }> {
     const res = await fetch(this.api + path, {
       method,
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
@@ -154,7 +161,12 @@ export class GatewayProcess {
 }
 
 /** Polls `fn` until it returns a truthy value; fails with `what` after `timeoutMs`. */
-export async function eventually<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 10_000, everyMs = 50): Promise<T> {
+export async function eventually<T>(
+  what: string,
+  fn: () => Promise<T | undefined | false> | T | undefined | false,
+  timeoutMs = 10_000,
+  everyMs = 50,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -164,7 +176,8 @@ export async function eventually<T>(what: string, fn: () => Promise<T | undefine
     } catch (err) {
       last = err;
     }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }
