@@ -27,14 +27,15 @@ export async function scryptHash(password: string): Promise<string> {
   return `scrypt$16384$8$1$${salt.toString('base64')}$${key.toString('base64')}`;
 }
 
-/** Channel names (other than console) that the rules of a file send through. */
+/** Channels (other than console) the rules of a file require; `name?` is optional, skipped when absent. */
 export function channelsUsed(text: string): string[] {
   const names = new Set<string>();
   for (const doc of parseAllDocuments(text)) {
     const rule = doc.toJS() as { engage?: { steps?: Array<{ via?: unknown }> } } | null;
     for (const step of rule?.engage?.steps ?? []) {
       if (Array.isArray(step.via))
-        for (const v of step.via) if (typeof v === 'string' && v !== 'console') names.add(v);
+        for (const v of step.via)
+          if (typeof v === 'string' && v !== 'console' && !v.endsWith('?')) names.add(v);
     }
   }
   return [...names];

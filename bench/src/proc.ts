@@ -17,6 +17,9 @@ export interface Child {
   exited: Promise<number | null>;
 }
 
+/** Every child still running, so an interrupted bench can stop them all by pid. */
+export const liveChildren = new Set<Child>();
+
 export function startChild(
   command: string,
   args: string[],
@@ -41,6 +44,7 @@ export function startChild(
     if (stderr.length > 200) stderr.shift();
   });
   const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+  void exited.then(() => liveChildren.delete(child));
   const child: Child = {
     proc,
     pid: proc.pid,
@@ -84,6 +88,7 @@ export function startChild(
       clearTimeout(t);
     },
   };
+  liveChildren.add(child);
   return child;
 }
 

@@ -43,6 +43,13 @@ export function evaluateTargets(phases: readonly PhaseResult[], gatewayMax: numb
         `(${(g.subscriber.measured.p99 / b.subscriber.measured.p99).toFixed(2)}x)`,
     });
   }
+  if (targets.length === 0) {
+    targets.push({
+      name: 'p50/p99 within 1.25x of the bare broker',
+      verdict: 'NOT MEASURED',
+      detail: 'no rate measured for both the gateway and the bare broker',
+    });
+  }
   const at1k = gw.find((p) => p.rate === 1000);
   targets.push(
     at1k

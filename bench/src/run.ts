@@ -15,6 +15,7 @@ import {
   writeResults,
   type BenchResults,
 } from './report.js';
+import { liveChildren } from './proc.js';
 import { DEVICES, ROOT, startBareBroker, type SystemName, type SystemUnderTest } from './systems.js';
 
 function arg(name: string): string | undefined {
@@ -107,6 +108,13 @@ async function main(): Promise<void> {
   process.stdout.write(
     `\nWritten ${files.json} and ${files.md} (${((Date.now() - started) / 1000).toFixed(0)} s)\n`,
   );
+}
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    process.stderr.write(`\n${signal}: stopping the processes of the bench\n`);
+    void Promise.all([...liveChildren].map((c) => c.stop(2000))).then(() => process.exit(130));
+  });
 }
 
 main().then(

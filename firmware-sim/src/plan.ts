@@ -27,10 +27,12 @@ export function planCycle(s: Scenario, cycle = 0): PlanItem[] {
   }
   const deathAt = new Map<string, number>();
   for (const i of items) if ('die' in i) deathAt.set(i.device, i.at);
-  return items
-    // An episode may outlast the cycle: what falls after the loop end is cut, the next cycle restarts.
-    .filter((i) => i.at < s.loop && ('die' in i || i.at < (deathAt.get(i.device) ?? Infinity)))
-    .sort((a, b) => a.at - b.at || Number('die' in a) - Number('die' in b));
+  return (
+    items
+      // An episode may outlast the cycle: what falls after the loop end is cut, the next cycle restarts.
+      .filter((i) => i.at < s.loop && ('die' in i || i.at < (deathAt.get(i.device) ?? Infinity)))
+      .sort((a, b) => a.at - b.at || Number('die' in a) - Number('die' in b))
+  );
 }
 
 function changesFor(d: SimDevice, episodes: readonly Episode[], loop: number, rnd: Random): Change[] {

@@ -146,8 +146,14 @@ test('simulator - devices announce online, publish contract payloads, a dead one
   await late.endAsync();
 
   // A new loop cycle brings the dead device back.
-  await waitFor('the dead device back online at the next cycle', (m) => m.topic === 'vigie/lab/temperature/dying/status' && m.text === 'online' && m.at > will.at);
-  await waitFor('the revived device publishing', (m) => m.topic === 'vigie/lab/temperature/dying' && m.at > will.at);
+  await waitFor(
+    'the dead device back online at the next cycle',
+    (m) => m.topic === 'vigie/lab/temperature/dying/status' && m.text === 'online' && m.at > will.at,
+  );
+  await waitFor(
+    'the revived device publishing',
+    (m) => m.topic === 'vigie/lab/temperature/dying' && m.at > will.at,
+  );
 
   await sim.stop();
   sim = undefined;
