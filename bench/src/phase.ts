@@ -121,6 +121,12 @@ export async function runPhase(sut: SystemUnderTest, o: PhaseOptions): Promise<P
   // lower it (the subscriber's own rate would not see events that never came out).
   const deliveredRate = (report.measured.count * 1000) / o.measureMs;
   if (deliveredRate < 0.95 * o.rate) problems.push(`delivered ${deliveredRate.toFixed(0)}/s of ${o.rate}/s`);
+  // More warm-up outputs than warm-up events: outputs arrived late carrying an old event's ts
+  // (e.g. a clear stamped with the ts of the event that opened the incident).
+  const warmupEvents = (load.achievedRate * o.warmupMs) / 1000;
+  if (report.warmup > 1.05 * warmupEvents + 10) {
+    problems.push(`${report.warmup - Math.round(warmupEvents)} outputs carried the ts of an earlier event`);
+  }
   if (backlogGrowing(report.perSecondP50)) problems.push('latency kept growing (backlog)');
   if (report.measured.p99 > BACKLOG_P99_MS) problems.push(`p99 above ${BACKLOG_P99_MS} ms (backlog)`);
   const hwm = sut.pids.reduce((s, pid) => s + (sampleProc(pid)?.hwmBytes ?? 0), 0);

@@ -10,6 +10,8 @@ export interface SubscriberReport {
   received: number;
   /** Messages that were retained (old state) or carried no usable timestamp: not measured. */
   ignored: number;
+  /** Messages whose event time fell in the warm-up (not measured). */
+  warmup: number;
   measured: ReturnType<Samples['summary']>;
   /** Median latency per second of event time in the measured window, to see a backlog build up. */
   perSecondP50: number[];
@@ -33,6 +35,7 @@ const now = () => performance.timeOrigin + performance.now();
 const samples = new Samples();
 const buckets: Samples[] = [];
 let received = 0;
+let warmup = 0;
 let ignored = 0;
 let firstTs = 0;
 let lastTs = 0;
@@ -56,7 +59,7 @@ client.on('message', (_topic, payload, packet) => {
   // a backlog built during the warm-up cannot leak into the measured window.
   if (firstTs === 0) firstTs = ts;
   const sinceStart = ts - firstTs - warmupMs;
-  if (sinceStart < 0) return;
+  if (sinceStart < 0) return void warmup++;
   samples.add(t - ts);
   lastTs = Math.max(lastTs, ts);
   const sec = Math.floor(sinceStart / 1000);
@@ -71,6 +74,7 @@ const finish = async () => {
   const report: SubscriberReport = {
     received,
     ignored,
+    warmup,
     measured: samples.summary(),
     perSecondP50: buckets.map((b) => b.summary().p50),
     rate: windowMs > 0 ? (samples.length * 1000) / windowMs : 0,

@@ -179,7 +179,7 @@ function resolveTarget(n: Ref, env: RuleEnv, path: string, at: At): string {
       at(n.line, `${path}: "${v}" is not a ${v.startsWith('team:') ? 'team' : 'person'} of the site`);
     return v;
   }
-  // docs/rules.md: a bare id names a person first, then a team.
+  // README "Rules": a bare id names a person first, then a team.
   if (env.targets.has(`person:${v}`)) return `person:${v}`;
   if (env.targets.has(`team:${v}`)) return `team:${v}`;
   at(n.line, `${path}: "${v}" is not a person or a team of the site`);

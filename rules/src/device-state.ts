@@ -62,7 +62,7 @@ export function applyEvent(dev: DeviceEntry, ev: SensorEvent, t: number, now: nu
   if (ev.status === 'offline') {
     dev.status = 'offline';
   } else {
-    // docs/rules.md: any data message or an `online` status counts as seen.
+    // README "Rules": any data message or an `online` status counts as seen.
     dev.status = 'online';
     dev.lastSeen = now;
     dev.absBase = now;

@@ -122,7 +122,7 @@ export class Engine {
       this.index(dev);
     }
     let t = ev.ts;
-    // docs/rules.md: a ts too far from the gateway clock is replaced, never dropped.
+    // README "Rules": a ts too far from the gateway clock is replaced, never dropped.
     if (!(Math.abs(t - now) <= this.maxSkew)) {
       t = Math.abs(ev.receivedAt - now) <= this.maxSkew ? ev.receivedAt : now;
       this.stats.skewed++;

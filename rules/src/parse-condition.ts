@@ -3,7 +3,7 @@ import type { Scalar, ScheduleWindow } from './model.js';
 import type { ConditionSpec } from './spec.js';
 import { describe, type YamlReader } from './yaml-reader.js';
 
-// listen.when: a map with exactly one key naming the condition (docs/rules.md "Conditions").
+// listen.when: a map with exactly one key naming the condition (README "Rules" "Conditions").
 
 const TYPES = [
   'state',

@@ -70,7 +70,7 @@ function splitEntry(
 ): ['person' | 'team', string] {
   if (raw.startsWith('person:')) return ['person', raw.slice(7)];
   if (raw.startsWith('team:')) return ['team', raw.slice(5)];
-  // docs/rules.md: a bare id is a person first, then a team.
+  // README "Rules": a bare id is a person first, then a team.
   if (people.has(raw) || !teams.has(raw)) return ['person', raw];
   return ['team', raw];
 }

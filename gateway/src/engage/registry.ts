@@ -21,7 +21,7 @@ const FACTORIES: { [K in ChannelConfig['type']]: Factory<Extract<ChannelConfig, 
 };
 
 /**
- * Builds the configured channels by name. `console` always exists (docs/rules.md: the default
+ * Builds the configured channels by name. `console` always exists (README "Rules": the default
  * `via`), so a first run with no configuration still shows its alerts.
  */
 export function createChannels(

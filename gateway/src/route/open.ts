@@ -22,7 +22,7 @@ export function buildIncident(
   now: number,
 ): Incident {
   const context: Record<string, unknown> = {};
-  // docs/rules.md: the rule lists what to attach; everything the device has when it does not say.
+  // README "Rules": the rule lists what to attach; everything the device has when it does not say.
   const wanted: readonly string[] = rule.route?.context ?? CONTEXT_KEYS;
   for (const key of CONTEXT_KEYS) {
     if (wanted.includes(key) && device?.[key] !== undefined) context[key] = device[key];
