@@ -11,6 +11,7 @@ import type { Ingest } from './listen/ingest.js';
 import type { MqttTransport } from './listen/transport.js';
 import type { IncidentChange, IncidentService } from './route/incidents.js';
 import type { Device, Site } from './site/model.js';
+import { incidentSummary } from './route/summary.js';
 import type { RuleSetManager } from './ruleset/manager.js';
 
 type KeyChanges = { upserts: KeyRecord[]; deletes: { ruleId: string; deviceId: string }[] };
@@ -114,24 +115,7 @@ export class Pipeline {
     for (const c of changes) {
       const i = c.incident;
       this.published.inc({ kind: c.kind });
-      const body = {
-        id: i.id,
-        site: i.site,
-        rule: i.ruleId,
-        ruleName: i.ruleName,
-        device: i.deviceId,
-        deviceName: i.deviceName,
-        zone: i.zone,
-        severity: i.severity,
-        state: i.state,
-        transition: c.kind,
-        reason: i.reason,
-        message: i.message,
-        triggerTs: i.triggerTs,
-        openedAt: i.openedAt,
-        at: i.updatedAt,
-        escalationStep: i.escalationStep,
-      };
+      const body = { ...incidentSummary(i), transition: c.kind };
       if (config.mqtt.publishIncidents) {
         transport.publish(`vigie/${site.id}/incidents/${i.id}`, JSON.stringify(body), { qos: 1 });
       }

@@ -1,5 +1,5 @@
 import type { Transition } from '../../../rules/src/model.js';
-import { renderTemplate } from '../engage/template.js';
+import { renderTemplate } from '../../../rules/src/template.js';
 import type { Device } from '../site/model.js';
 import type { Incident } from './model.js';
 import type { EngagePlan, RuleInfo } from './rule-info.js';

@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { systemClock, type Clock } from '../../core/clock.js';
 import type { WebhookChannelConfig } from '../../config/schema.js';
+import { incidentSummary } from '../../route/summary.js';
 import type { Channel, Notification, RetryPolicy, SendResult } from '../channel.js';
 
 /*
@@ -51,22 +52,7 @@ export function webhookBody(n: Notification): Record<string, unknown> {
     attempt: n.attempt,
     step: n.step,
     message: n.message,
-    incident: {
-      id: i.id,
-      site: i.site,
-      rule: i.ruleId,
-      ruleName: i.ruleName,
-      device: i.deviceId,
-      deviceName: i.deviceName,
-      zone: i.zone,
-      severity: i.severity,
-      state: i.state,
-      reason: i.reason,
-      triggerTs: i.triggerTs,
-      openedAt: i.openedAt,
-      escalationStep: i.escalationStep,
-      values: i.values,
-    },
+    incident: incidentSummary(i),
     recipient,
     links,
   };
