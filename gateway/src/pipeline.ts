@@ -115,7 +115,8 @@ export class Pipeline {
     for (const c of changes) {
       const i = c.incident;
       this.published.inc({ kind: c.kind });
-      const body = { ...incidentSummary(i), transition: c.kind };
+      // triggerTs: the event behind *this* transition (a clear's is the event that cleared it).
+      const body = { ...incidentSummary(i), transition: c.kind, triggerTs: c.eventTs ?? i.triggerTs };
       if (config.mqtt.publishIncidents) {
         transport.publish(`vigie/${site.id}/incidents/${i.id}`, JSON.stringify(body), { qos: 1 });
       }

@@ -39,6 +39,15 @@ describe('parseRuleFile', () => {
     assert.equal(s.engage.steps[0].via, undefined);
   });
 
+  it('takes a rule without engage as incident-only, but refuses an engage that notifies nobody', () => {
+    const bare = GOOD.slice(0, GOOD.indexOf('engage:'));
+    const { specs, problems } = parseRuleFile('door.yaml', bare);
+    assert.deepEqual(problems, []);
+    assert.deepEqual(specs[0].engage.steps, []);
+    const empty = parseRuleFile('door.yaml', bare + 'engage:\n  message: hi\n');
+    assert.match(empty.problems[0].message, /engage.steps: missing/);
+  });
+
   it('reads several documents and skips empty ones', () => {
     const two = `${GOOD}---\n${GOOD.replace('door-held-open', 'other')}---\n# nothing\n`;
     const { specs, problems } = parseRuleFile('x.yaml', two);

@@ -34,14 +34,18 @@ export function parseRuleFile(file: string, text: string): { specs: RuleSpec[]; 
   return { specs, problems: r.problems };
 }
 
+const INCIDENT_ONLY: RuleSpec['engage'] = { message: '{rule.name}: {device.name} ({reason})', steps: [] };
+
 function parseRule(r: YamlReader, node: unknown): RuleSpec | undefined {
   const at = r.line(node);
   if (!isMap(node))
-    return void r.problem(at, `a rule must be a map with rule, name, severity, listen, engage`);
+    return void r.problem(at, `a rule must be a map with rule, name, severity, listen (route, engage)`);
   const before = r.problems.length;
   const m = r.map(node, '', TOP, at);
   if (!m) return undefined;
-  for (const k of ['rule', 'name', 'severity', 'listen', 'engage']) {
+  // `engage` may be left out: the rule then records and publishes incidents (console board, MQTT,
+  // integrations) and notifies nobody. When present, it must name who is notified.
+  for (const k of ['rule', 'name', 'severity', 'listen']) {
     if (!m.has(k)) r.problem(at, `${k}: missing`);
   }
   const idE = m.get('rule');
@@ -51,7 +55,7 @@ function parseRule(r: YamlReader, node: unknown): RuleSpec | undefined {
   const description = m.has('description') ? r.str(m.get('description')!, 'description') : undefined;
   const listen = m.has('listen') ? parseListen(r, m.get('listen')!) : undefined;
   const route = m.has('route') ? parseRoute(r, m.get('route')!) : {};
-  const engage = m.has('engage') ? parseEngage(r, m.get('engage')!) : undefined;
+  const engage = m.has('engage') ? parseEngage(r, m.get('engage')!) : INCIDENT_ONLY;
   if (r.problems.length > before || !id || !name || !severity || !listen || !route || !engage)
     return undefined;
   return {

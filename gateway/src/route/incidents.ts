@@ -20,6 +20,8 @@ export type IncidentChangeKind = 'opened' | 'acknowledged' | 'cleared' | 'resolv
 export interface IncidentChange {
   kind: IncidentChangeKind;
   incident: Incident;
+  /** ts of the sensor event behind this transition (open and clear); the opening one otherwise. */
+  eventTs?: number;
 }
 
 export interface KeyChanges {
@@ -215,7 +217,7 @@ export class IncidentService {
       actor: `rule:${t.ruleId}`,
       detail: { reason: t.reason, values: t.values },
     });
-    return { kind: 'cleared', incident: i };
+    return { kind: 'cleared', incident: i, eventTs: t.triggerTs };
   }
 
   private operate(id: string, actor: Actor, to: 'acknowledged' | 'resolved', note?: string): Incident {

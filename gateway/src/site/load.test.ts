@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join, resolve } from 'node:path';
 import { ConfigError } from '../core/errors.js';
+import { parse as parseYaml } from 'yaml';
 import { loadSite, parseSite } from './load.js';
 
 const ROOT = resolve(import.meta.dirname, '../../../..');
@@ -128,4 +129,21 @@ test('site - loadSite throws a coded error listing every problem', () => {
     problems.map((p) => p.line),
     [16, 19],
   );
+});
+
+test('site - a site written as JSON loads the same, and its problems still carry lines', () => {
+  const yaml = parseSite('mall.yaml', site());
+  assert.deepEqual(yaml.problems, []);
+  const json = JSON.stringify(parseYaml(site()), null, 1);
+  const same = parseSite('mall.json', json);
+  assert.deepEqual(same.problems, []);
+  assert.deepEqual(same.site, yaml.site);
+  const lines = json.split('\n');
+  const zoneLine = lines.findIndex((l) => l.includes('"zone": "hall"')) + 1;
+  const bad = lines.map((l, i) => (i + 1 === zoneLine ? l.replace('"hall"', '42') : l)).join('\n');
+  const r = parseSite('mall.json', bad);
+  assert.equal(r.site, undefined);
+  assert.equal(r.problems.length, 1, JSON.stringify(r.problems));
+  assert.equal(r.problems[0].line, zoneLine);
+  assert.match(r.problems[0].message, /zone/);
 });

@@ -29,20 +29,36 @@ export function loadSite(file: string): Site {
 }
 
 export function parseSite(file: string, text: string): { site?: Site; problems: FileProblem[] } {
-  const lc = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    const problems = doc.errors.map((e) => ({
-      file,
-      line: lc.linePos(e.pos[0]).line,
-      message: e.message.split('\n')[0],
-    }));
-    return { problems };
+  // The YAML document model (needed for line numbers) costs ~100 MB for a 10,000-device site: a
+  // site generated as JSON (which is YAML too) is read with JSON.parse, and the YAML model is only
+  // built if there is a problem to locate.
+  let raw: unknown = tryJson(text);
+  let located: { doc: Document; lc: LineCounter } | undefined;
+  const locate = () => {
+    if (!located) {
+      const lc = new LineCounter();
+      located = { doc: parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true }), lc };
+    }
+    return located;
+  };
+  if (raw === undefined) {
+    const { doc, lc } = locate();
+    if (doc.errors.length > 0) {
+      const problems = doc.errors.map((e) => ({
+        file,
+        line: lc.linePos(e.pos[0]).line,
+        message: e.message.split('\n')[0],
+      }));
+      return { problems };
+    }
+    raw = doc.toJS() ?? {};
   }
   const problems: FileProblem[] = [];
-  const report: Report = (path, message, onKey = false) =>
+  const report: Report = (path, message, onKey = false) => {
+    const { doc, lc } = locate();
     problems.push({ file, line: lineOf(doc, lc, path, onKey), message: `${label(path)}: ${message}` });
-  const parsed = siteFileSchema.safeParse(doc.toJS() ?? {});
+  };
+  const parsed = siteFileSchema.safeParse(raw);
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
       const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
@@ -54,6 +70,16 @@ export function parseSite(file: string, text: string): { site?: Site; problems: 
   }
   const site = build(parsed.data, report);
   return problems.length > 0 ? { problems: sortByLine(problems) } : { site: deepFreeze(site), problems };
+}
+
+/** The value of a JSON text, or undefined when the text is not JSON (then it is read as YAML). */
+function tryJson(text: string): unknown {
+  if (!text.trimStart().startsWith('{')) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }
 
 function build(f: SiteFile, report: Report): Site {
