@@ -194,9 +194,16 @@ export class Pipeline {
     }
     if (changes.length > 0) {
       this.announce(changes);
-      this.d.scheduler.kick();
+      // Only an opening with engage steps adds deliveries or escalations; clears only remove
+      // work (a timer armed for it wakes up to nothing), so they need no scheduler round-trip.
+      if (changes.some((c) => c.kind === 'opened' && this.hasSteps(c.incident.ruleId)))
+        this.d.scheduler.kick();
     }
     this.armTimer();
+  }
+
+  private hasSteps(ruleId: string): boolean {
+    return (this.d.ruleset.rule(ruleId)?.engage.steps.length ?? 1) > 0;
   }
 
   private armTimer(): void {

@@ -8,8 +8,18 @@ const ALPHABET = '0123456789abcdefghijklmnopqrstuvwxyz';
  */
 export function newId(prefix: string, at: number): string {
   const time = Math.max(0, Math.floor(at)).toString(36).padStart(9, '0');
-  const bytes = randomBytes(6);
   let rand = '';
-  for (const b of bytes) rand += ALPHABET[b % 36];
+  for (let i = 0; i < 6; i++) rand += ALPHABET[nextRandomByte() % 36];
   return `${prefix}${time}${rand}`;
+}
+
+// One randomBytes call per 4 KiB instead of one per id: ids are minted on the hot path.
+let pool = Buffer.alloc(0);
+let offset = 0;
+function nextRandomByte(): number {
+  if (offset >= pool.length) {
+    pool = randomBytes(4096);
+    offset = 0;
+  }
+  return pool[offset++];
 }
