@@ -91,10 +91,15 @@ async function serve(demo: boolean, args: string[]): Promise<number> {
       if (stopping) return;
       stopping = true;
       logger.info(`${signal}: stopping`);
-      sim?.kill('SIGTERM');
+      // The gateway first: a simulator going away says "offline" for every device, which would
+      // otherwise open a sensor-offline incident per device on the way out.
       gw.stop().then(
-        () => resolve(0),
+        () => {
+          sim?.kill('SIGTERM');
+          resolve(0);
+        },
         (err) => {
+          sim?.kill('SIGTERM');
           logger.error('error while stopping', { error: String(err) });
           resolve(1);
         },
