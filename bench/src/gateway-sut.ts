@@ -51,7 +51,9 @@ export interface GatewayFiles {
 }
 
 /** Writes the bench site, rules and gateway config into a fresh temp directory. */
-export async function writeGatewayFiles(opts: { exampleRules?: boolean } = {}): Promise<GatewayFiles> {
+export async function writeGatewayFiles(
+  opts: { exampleRules?: boolean; steady?: boolean } = {},
+): Promise<GatewayFiles> {
   const dir = mkdtempSync(join(tmpdir(), 'vigie-bench-gw-'));
   const example = parse(readFileSync(new URL('rules/examples/site.yaml', ROOT), 'utf8')) as Record<
     string,
@@ -106,9 +108,12 @@ export async function writeGatewayFiles(opts: { exampleRules?: boolean } = {}): 
       for (const name of channelsUsed(text)) channels.add(name);
     }
   }
-  copyFileSync(
-    new URL('bench/rules/temperature-immediate.yaml', ROOT),
+  const benchRule = readFileSync(new URL('bench/rules/temperature-immediate.yaml', ROOT), 'utf8');
+  // Steady traffic: the same rule, but no event crosses it (35 °C stays below 100 °C), as most
+  // telemetry on a real site: every event is evaluated, none changes an incident.
+  writeFileSync(
     join(rulesDir, 'temperature-immediate.yaml'),
+    opts.steady ? benchRule.replace('above: 30,', 'above: 100,') : benchRule,
   );
   const mqttPort = await freePort();
   const httpPort = await freePort();
@@ -158,7 +163,9 @@ async function waitReady(httpPort: number, exited: () => boolean, timeoutMs: num
 }
 
 /** Starts `node dist/gateway/src/cli.js start --config <generated>` and waits for GET /readyz = 200. */
-export async function startVigieGateway(opts: { exampleRules?: boolean } = {}): Promise<SystemUnderTest> {
+export async function startVigieGateway(
+  opts: { exampleRules?: boolean; steady?: boolean } = {},
+): Promise<SystemUnderTest & { httpPort: number }> {
   const files = await writeGatewayFiles(opts);
   const gw = startChild(
     process.execPath,
@@ -183,6 +190,7 @@ export async function startVigieGateway(opts: { exampleRules?: boolean } = {}): 
   }
   return {
     name: 'vigie-gateway',
+    httpPort: files.httpPort,
     url: `mqtt://127.0.0.1:${files.mqttPort}`,
     load: files.load,
     measure: { ...files.measure, topic: `vigie/${SITE}/incidents/#`, mode: 'incident' },

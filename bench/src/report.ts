@@ -18,6 +18,14 @@ export interface BenchResults {
   /** Systems that could not be started, with the reason. */
   errors: Array<{ system: string; rate: number; error: string }>;
   gatewayMaxSustained?: number;
+  /** Steady traffic (events that change no incident), from the gateway's own counters. */
+  steady?: ReadonlyArray<{
+    rate: number;
+    acceptedRate: number;
+    cpuPercent: number;
+    rssMb: number;
+    sustained: boolean;
+  }>;
   targets: Target[];
 }
 
@@ -129,8 +137,21 @@ export function markdown(r: BenchResults): string {
     `|${rows[0].map(() => ' --- ').join('|')}|`,
     ...rows.slice(1).map((row) => `| ${row.join(' | ')} |`),
     '',
-    `Gateway: highest rate sustained ${r.gatewayMaxSustained ?? 'none'}${r.gatewayMaxSustained ? ' events/s' : ''}.`,
+    `Gateway: highest rate sustained ${r.gatewayMaxSustained ?? 'none'}${r.gatewayMaxSustained ? ' events/s' : ''} when every event is an incident transition.`,
     '',
+    ...(r.steady && r.steady.length > 0
+      ? [
+          'Steady traffic (every event evaluated, none changes an incident; from `vigie_events_in_total`):',
+          '',
+          '| rate/s | taken in/s | CPU % | RSS MB | sustained |',
+          '| --- | --- | --- | --- | --- |',
+          ...r.steady.map(
+            (x) =>
+              `| ${x.rate} | ${x.acceptedRate.toFixed(0)} | ${x.cpuPercent.toFixed(0)} | ${x.rssMb.toFixed(0)} | ${x.sustained ? 'yes' : 'no'} |`,
+          ),
+          '',
+        ]
+      : []),
     '## Targets (DESIGN.md)',
     '',
     ...r.targets.map((t) => `- **${t.verdict}** ${t.name}: ${t.detail}`),

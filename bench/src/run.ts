@@ -2,9 +2,10 @@
 // measured one after the other on this machine, then a ramp to the gateway's highest sustained rate.
 //   node dist/bench/src/run.js [--rates 1000,5000,10000,20000] [--ramp 30000,50000,70000,100000]
 //     [--systems bare-broker,node-red,vigie-gateway] [--seconds 10] [--warmup 2] [--devices 10000]
-//     [--no-example-rules]
+//     [--no-example-rules] [--steady 20000,50000,70000]
 import { fileURLToPath } from 'node:url';
 import { startVigieGateway } from './gateway-sut.js';
+import { measureSteady, type SteadyResult } from './steady.js';
 import { startNodeRed } from './node-red-sut.js';
 import { runPhase, type PhaseOptions, type PhaseResult } from './phase.js';
 import {
@@ -28,6 +29,7 @@ const rates = list(arg('rates'), [1000, 5000, 10_000, 20_000]);
 const ramp = list(arg('ramp'), [30_000, 50_000, 70_000, 100_000, 150_000]);
 const systems = (arg('systems')?.split(',') ?? ['bare-broker', 'node-red', 'vigie-gateway']) as SystemName[];
 const exampleRules = !process.argv.includes('--no-example-rules');
+const steadyRates = list(arg('steady'), [20_000, 50_000, 70_000]);
 const base: Omit<PhaseOptions, 'rate'> = {
   devices: Number(arg('devices') ?? DEVICES),
   warmupMs: Number(arg('warmup') ?? 2) * 1000,
@@ -92,6 +94,25 @@ async function main(): Promise<void> {
       gatewayMax = rate;
     }
   }
+  const steady: SteadyResult[] = [];
+  if (systems.includes('vigie-gateway')) {
+    for (const rate of steadyRates) {
+      process.stdout.write(`- vigie-gateway steady traffic (no event changes an incident) at ${rate}/s ... `);
+      try {
+        const r = await measureSteady(rate, base.measureMs / 1000, base.devices, exampleRules);
+        steady.push(r);
+        process.stdout.write(
+          `${r.acceptedRate.toFixed(0)}/s taken in, CPU ${r.cpuPercent.toFixed(0)} %, RSS ${r.rssMb.toFixed(0)} MB${r.sustained ? '' : ' (NOT sustained)'}\n`,
+        );
+        if (!r.sustained) break;
+      } catch (err) {
+        const error = err instanceof Error ? err.message : String(err);
+        errors.push({ system: 'vigie-gateway', rate, error: `steady: ${error}` });
+        process.stdout.write(`FAILED: ${error}\n`);
+        break;
+      }
+    }
+  }
   const results: BenchResults = {
     date: new Date().toISOString(),
     machine: machine(),
@@ -99,10 +120,24 @@ async function main(): Promise<void> {
     phases,
     errors,
     gatewayMaxSustained: gatewayMax,
+    steady,
     targets: evaluateTargets(phases, gatewayMax),
   };
+  const steadyBest = steady.filter((r) => r.sustained).at(-1);
+  if (steady.length > 0) {
+    results.targets.push({
+      name: '>= 50k events/s sustained, steady traffic (no event changes an incident)',
+      verdict: (steadyBest?.rate ?? 0) >= 50_000 ? 'PASS' : 'MISS',
+      detail: steadyBest
+        ? `${steadyBest.acceptedRate.toFixed(0)}/s taken in at ${steadyBest.rate}/s, CPU ${steadyBest.cpuPercent.toFixed(0)} %, RSS ${steadyBest.rssMb.toFixed(0)} MB`
+        : 'no rate sustained',
+    });
+  }
   process.stdout.write('\n' + formatTable(tableRows(phases)) + '\n\n');
-  process.stdout.write(`Gateway: highest rate sustained ${gatewayMax ?? 'none'}\n\nTargets (DESIGN.md):\n`);
+  process.stdout.write(
+    `Gateway: highest rate sustained ${gatewayMax ?? 'none'} when every event is an incident transition; ` +
+      `${steadyBest?.rate ?? 'none'} events/s of steady traffic (no transition)\n\nTargets (DESIGN.md):\n`,
+  );
   for (const t of results.targets) process.stdout.write(`  ${t.verdict.padEnd(12)} ${t.name}: ${t.detail}\n`);
   const files = writeResults(fileURLToPath(new URL('bench/results', ROOT)), results);
   process.stdout.write(

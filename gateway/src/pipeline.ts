@@ -35,7 +35,7 @@ export class Pipeline {
   private readonly devices: Map<string, Device>;
   private readonly evalSeconds;
   private readonly storeErrors;
-  private readonly published;
+  private readonly published: (kind: string) => { inc(n?: number): void };
   storeHealthy = true;
 
   constructor(
@@ -61,7 +61,14 @@ export class Pipeline {
       [0.00001, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05],
     );
     this.storeErrors = d.metrics.counter('vigie_store_errors_total', 'Failed writes to the incident store');
-    this.published = d.metrics.counter('vigie_incident_transitions_total', 'Incident transitions by kind');
+    // Bound once per kind: announce() runs for every transition.
+    const transitions = d.metrics.counter('vigie_incident_transitions_total', 'Incident transitions by kind');
+    const byKind = new Map<string, { inc(n?: number): void }>();
+    this.published = (kind) => {
+      let c = byKind.get(kind);
+      if (!c) byKind.set(kind, (c = transitions.labels({ kind })));
+      return c;
+    };
     const engineStats = d.engine.stats;
     d.metrics.gauge(
       'vigie_events_ignored_total',
@@ -114,16 +121,19 @@ export class Pipeline {
     const { site, transport, live, logger, config } = this.d;
     for (const c of changes) {
       const i = c.incident;
-      this.published.inc({ kind: c.kind });
+      this.published(c.kind).inc();
       // triggerTs: the event behind *this* transition (a clear's is the event that cleared it).
       const body = { ...incidentSummary(i), transition: c.kind, triggerTs: c.eventTs ?? i.triggerTs };
       if (config.mqtt.publishIncidents) {
         transport.publish(`vigie/${site.id}/incidents/${i.id}`, JSON.stringify(body), { qos: 1 });
       }
       live.emit({ type: 'incident', at: i.updatedAt, data: body });
-      const line = `incident ${c.kind}: ${i.id} ${i.severity.toUpperCase()} ${i.ruleId} on ${i.deviceId} (${i.zone}): ${i.reason}`;
-      if (i.severity === 'critical' && c.kind === 'opened') logger.warn(line);
-      else logger.info(line);
+      const level = i.severity === 'critical' && c.kind === 'opened' ? 'warn' : 'info';
+      if (logger.enabled(level)) {
+        logger[level](
+          `incident ${c.kind}: ${i.id} ${i.severity.toUpperCase()} ${i.ruleId} on ${i.deviceId} (${i.zone}): ${i.reason}`,
+        );
+      }
     }
   }
 

@@ -10,6 +10,8 @@ export interface Logger {
   warn(msg: string, fields?: Record<string, unknown>): void;
   error(msg: string, fields?: Record<string, unknown>): void;
   child(component: string): Logger;
+  /** Whether a record at this level would be written (skip building costly messages otherwise). */
+  enabled(level: Level): boolean;
 }
 
 export interface LogSink {
@@ -40,6 +42,7 @@ export function createLogger(
     warn: (m, f) => emit('warn', m, f),
     error: (m, f) => emit('error', m, f),
     child: (c) => createLogger(level, c, sink, format),
+    enabled: (lvl) => ORDER[lvl] >= min,
   };
 }
 
