@@ -1,4 +1,4 @@
-import mqtt, { type MqttClient } from 'mqtt';
+import type { MqttClient } from 'mqtt';
 import { systemClock } from '../core/clock.js';
 import type { Logger } from '../core/log.js';
 import type { Site } from '../site/model.js';
@@ -66,6 +66,9 @@ export class ExternalBroker implements MqttTransport {
 
   async start(): Promise<void> {
     const { url, username, password, logger } = this.opts;
+    // Loaded here, not at the top: the client library costs ~20 MB of RSS that a gateway on its
+    // embedded broker (the default, on a Pi) never needs.
+    const { default: mqtt } = await import('mqtt');
     const client = mqtt.connect(url, {
       username,
       password,
