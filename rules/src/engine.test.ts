@@ -4,6 +4,7 @@ import { Engine } from './engine.js';
 import { compile, devices, event, ruleYaml, setup, show, TestClock } from './test-support.js';
 
 const DOOR_30S = ruleYaml('held', 'devices: { kind: door }\nwhen: { state: { open: true } }\nfor: 30s');
+const OFFLINE_RULE = ruleYaml('offline', 'devices: { kind: door }\nwhen: { status: offline }');
 const HOT = (h: number) =>
   ruleYaml(
     'hot',
@@ -260,12 +261,29 @@ describe('engine', () => {
     ]);
   });
 
-  it('a future-dated event first closes the windows that end before it', () => {
+  it('a ts ahead of the gateway clock counts as now: it fires no window early and hides nothing after it', () => {
     const { engine, clock, send } = setup(DOOR_30S);
     send('d1', { open: true });
-    const late = show(engine.ingest(event('d1', 'door', { open: false }, clock.t + 40_000, clock.t)));
-    assert.deepEqual(late, ['open:held:d1', 'clear:held:d1']);
-    assert.equal(engine.stats.skewed, 0);
+    // The device's clock runs 40 s fast: its "closed" message must not make the door look open for 40 s.
+    assert.deepEqual(
+      show(engine.ingest(event('d1', 'door', { open: false }, clock.t + 40_000, clock.t))),
+      [],
+    );
+    assert.equal(engine.stats.skewed, 1);
+    // Its next message, stamped correctly, is not taken for an out-of-order one.
+    clock.t += 1000;
+    assert.deepEqual(show(engine.ingest(event('d1', 'door', { open: true }, clock.t, clock.t))), []);
+    assert.equal(engine.stats.outOfOrder, 0);
+    clock.t += 30_000;
+    assert.deepEqual(show(engine.advance()), ['open:held:d1']);
+  });
+
+  it('a status message is never out of order, even after a message dated in the future', () => {
+    const { engine, clock } = setup(OFFLINE_RULE);
+    engine.ingest(event('d1', 'door', { open: false }, clock.t + 1500, clock.t));
+    const out = show(engine.ingest({ ...event('d1', 'door', {}, clock.t, clock.t), status: 'offline' }));
+    assert.deepEqual(out, ['open:offline:d1']);
+    assert.equal(engine.stats.outOfOrder, 0);
   });
 
   it('setDevices drops the state of devices that left the site', () => {

@@ -37,7 +37,12 @@ export interface EngineStats {
   transitions: number;
 }
 
+/** Clock difference between a device and the gateway tolerated without counting it as skew. */
+const FUTURE_TOLERANCE_MS = 2000;
+
 export class Engine {
+  /** ts reported for transitions caused by the event being ingested. */
+  private eventTs = 0;
   readonly stats: EngineStats = { events: 0, duplicates: 0, outOfOrder: 0, skewed: 0, transitions: 0 };
   private readonly clock: Clock;
   private readonly maxSkew: number;
@@ -122,12 +127,22 @@ export class Engine {
       this.index(dev);
     }
     let t = ev.ts;
-    // README "Rules": a ts too far from the gateway clock is replaced, never dropped.
-    if (!(Math.abs(t - now) <= this.maxSkew)) {
-      t = Math.abs(ev.receivedAt - now) <= this.maxSkew ? ev.receivedAt : now;
+    // README "Rules": a ts too far from the gateway clock is replaced, never dropped. A ts ahead of
+    // the gateway clock is impossible for a real event: taken as now, or a device whose clock runs
+    // fast would fire `for` windows and silence timers early and make every later message (its
+    // last will included) look out of order.
+    if (t > now) {
+      if (t - now > FUTURE_TOLERANCE_MS) this.stats.skewed++;
+      t = now;
+    } else if (!(now - t <= this.maxSkew)) {
+      t = now - ev.receivedAt <= this.maxSkew && ev.receivedAt <= now ? ev.receivedAt : now;
       this.stats.skewed++;
     }
-    if (t < dev.lastTs) {
+    // Reported as the triggering event's ts: the device's own stamp unless it had to be replaced
+    // (a few ms ahead of the gateway clock is clock granularity, not skew).
+    this.eventTs = ev.ts - t <= FUTURE_TOLERANCE_MS && ev.ts >= t ? ev.ts : t;
+    // A status message is stamped on arrival and is always the latest word on the device.
+    if (t < dev.lastTs && ev.status === undefined) {
       this.stats.outOfOrder++;
       return this.finish();
     }
@@ -136,13 +151,6 @@ export class Engine {
       return this.finish();
     }
     const rules = dev.rules;
-    if (t > now) {
-      // A future-dated event (within the skew) must not skip a window that ends before it.
-      for (let i = 0; i < rules.length; i++) {
-        const k = dev.keys[i];
-        while (k !== undefined && k.heapIdx >= 0 && k.timerAt <= t) this.fire(k, now);
-      }
-    }
     applyEvent(dev, ev, t, now);
     this.dirtyDevices.add(dev);
     const data = ev.status === undefined;
@@ -254,7 +262,7 @@ export class Engine {
         if (due <= now || due <= t) {
           k.phase = ACTIVE;
           changed = true;
-          this.emit('open', k, data ? t : Math.max(t, due), now, reason(rule, ctx));
+          this.emit('open', k, data ? this.eventTs : Math.max(t, due), now, reason(rule, ctx));
         } else if (due < timer) timer = due;
       }
     } else if (k.phase !== IDLE) {
@@ -263,7 +271,8 @@ export class Engine {
       changed = true;
       // clear: manual -> the incident waits for an operator; the key still goes idle so a later
       // occurrence opens a new incident.
-      if (wasActive && rule.clear === 'auto') this.emit('clear', k, t, now, 'condition no longer holds');
+      if (wasActive && rule.clear === 'auto')
+        this.emit('clear', k, data ? this.eventTs : t, now, 'condition no longer holds');
     }
     if (timer <= t) timer = t + 1;
     if (timer !== k.timerAt) this.heap.set(k, timer);

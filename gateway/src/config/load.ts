@@ -58,11 +58,16 @@ export function loadConfig(sources: ConfigSources): Readonly<Config> {
   }
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) {
-    const problems: FileProblem[] = parsed.error.issues.map((i) => ({
-      file: where,
-      line: lineOf(i.path),
-      message: `${i.path.join('.') || '(root)'}: ${i.message}`,
-    }));
+    const problems: FileProblem[] = parsed.error.issues.flatMap((i) =>
+      i.code === 'unrecognized_keys'
+        ? i.keys.map((k) => ({
+            file: where,
+            line: lineOf([...i.path, k]),
+            message: `${[...i.path, k].join('.')}: unknown key`,
+          }))
+        : [{ file: where, line: lineOf(i.path), message: `${i.path.join('.') || '(root)'}: ${i.message}` }],
+    );
+    problems.sort((a, b) => a.line - b.line);
     throw new ConfigError('VIGIE_ERR_CONFIG_INVALID', problems);
   }
   const cfg = parsed.data;

@@ -19,7 +19,7 @@ const duration = (dflt: string) =>
 
 const port = z.number().int().min(0).max(65535);
 
-const webhookChannel = z.object({
+const webhookChannel = z.strictObject({
   type: z.literal('webhook'),
   url: z.string().url(),
   /** HMAC-SHA256 key for the X-Vigie-Signature header. */
@@ -30,84 +30,82 @@ const webhookChannel = z.object({
   maxBackoff: duration('5m'),
 });
 
-const consoleChannel = z.object({
+const consoleChannel = z.strictObject({
   type: z.literal('console'),
 });
 
 export const channelSchema = z.discriminatedUnion('type', [webhookChannel, consoleChannel]);
 
-export const configSchema = z
-  .object({
-    /** Site file (devices, people, teams...). */
-    site: z.string().default('rules/examples/site.yaml'),
-    /** Directory of rule files, watched for changes. */
-    rules: z.string().default('rules/examples'),
-    dataDir: z.string().default('./data'),
-    log: z
-      .object({
-        level: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
-        format: z.enum(['pretty', 'json']).default('pretty'),
-      })
-      .prefault({}),
-    mqtt: z
-      .object({
-        mode: z.enum(['embedded', 'external']).default('embedded'),
-        host: z.string().default('0.0.0.0'),
-        port: port.default(1883),
-        /** External broker URL, with mode: external. */
-        url: z.string().optional(),
-        username: z.string().optional(),
-        password: z.string().optional(),
-        clientId: z.string().optional(),
-        maxPayloadBytes: z
-          .number()
-          .int()
-          .min(64)
-          .max(16 * 1024 * 1024)
-          .default(64 * 1024),
-        /** Publish incident transitions on vigie/{site}/incidents/{id}. */
-        publishIncidents: z.boolean().default(true),
-      })
-      .prefault({}),
-    http: z
-      .object({
-        host: z.string().default('0.0.0.0'),
-        port: port.default(8080),
-      })
-      .prefault({}),
-    auth: z
-      .object({
-        /** Admin token: env VIGIE_ADMIN_TOKEN, or generated and printed at start. */
-        adminToken: z.string().min(16).optional(),
-        tokens: z
-          .array(
-            z.object({
-              name: z.string().min(1),
-              role: z.enum(['viewer', 'operator', 'integrator', 'admin']),
-              /** sha256 hex of the token; plain tokens are never stored in config. */
-              sha256: z.string().regex(/^[0-9a-f]{64}$/),
-            }),
-          )
-          .default([]),
-      })
-      .prefault({}),
-    engine: z
-      .object({
-        maxClockSkew: duration('5m'),
-        /** How often per-device last values are written behind to SQLite. */
-        deviceFlush: duration('5s'),
-      })
-      .prefault({}),
-    channels: z.record(z.string().regex(/^[a-z0-9][a-z0-9-]*$/), channelSchema).default({}),
-    /** The demo starts the device simulator with this scenario. */
-    simulator: z
-      .object({
-        enabled: z.boolean().default(false),
-        scenario: z.string().default('firmware-sim/scenarios/airport.yaml'),
-      })
-      .prefault({}),
-  })
-  .strict();
+export const configSchema = z.strictObject({
+  /** Site file (devices, people, teams...). */
+  site: z.string().default('rules/examples/site.yaml'),
+  /** Directory of rule files, watched for changes. */
+  rules: z.string().default('rules/examples'),
+  dataDir: z.string().default('./data'),
+  log: z
+    .strictObject({
+      level: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+      format: z.enum(['pretty', 'json']).default('pretty'),
+    })
+    .prefault({}),
+  mqtt: z
+    .strictObject({
+      mode: z.enum(['embedded', 'external']).default('embedded'),
+      host: z.string().default('0.0.0.0'),
+      port: port.default(1883),
+      /** External broker URL, with mode: external. */
+      url: z.string().optional(),
+      username: z.string().optional(),
+      password: z.string().optional(),
+      clientId: z.string().optional(),
+      maxPayloadBytes: z
+        .number()
+        .int()
+        .min(64)
+        .max(16 * 1024 * 1024)
+        .default(64 * 1024),
+      /** Publish incident transitions on vigie/{site}/incidents/{id}. */
+      publishIncidents: z.boolean().default(true),
+    })
+    .prefault({}),
+  http: z
+    .strictObject({
+      host: z.string().default('0.0.0.0'),
+      port: port.default(8080),
+    })
+    .prefault({}),
+  auth: z
+    .strictObject({
+      /** Admin token: env VIGIE_ADMIN_TOKEN, or generated and printed at start. */
+      adminToken: z.string().min(16).optional(),
+      tokens: z
+        .array(
+          z.strictObject({
+            name: z.string().min(1),
+            role: z.enum(['viewer', 'operator', 'integrator', 'admin']),
+            /** sha256 hex of the token; plain tokens are never stored in config. */
+            sha256: z.string().regex(/^[0-9a-f]{64}$/),
+          }),
+        )
+        .default([]),
+    })
+    .prefault({}),
+  engine: z
+    .strictObject({
+      maxClockSkew: duration('5m'),
+      /** How often per-device last values are written behind to SQLite. */
+      deviceFlush: duration('5s'),
+    })
+    .prefault({}),
+  channels: z.record(z.string().regex(/^[a-z0-9][a-z0-9-]*$/), channelSchema).default({}),
+  /** The demo starts the device simulator with this scenario. */
+  simulator: z
+    .strictObject({
+      enabled: z.boolean().default(false),
+      scenario: z.string().default('firmware-sim/scenarios/airport.yaml'),
+    })
+    .prefault({}),
+});
 
 export type Config = z.output<typeof configSchema>;
 export type ChannelConfig = z.output<typeof channelSchema>;

@@ -167,8 +167,6 @@ export class IncidentService {
     resolveRule: (ruleId: string) => RuleInfo | undefined,
     resolveDevice: (deviceId: string) => Device | undefined,
   ): IncidentChange | undefined {
-    // Dedup: the engine should not open twice, but a replay or a restart may; the index enforces it too.
-    if (this.store.findActive(t.ruleId, t.deviceId)) return undefined;
     const now = this.o.clock.now();
     let rule = resolveRule(t.ruleId);
     if (!rule) {
@@ -178,7 +176,9 @@ export class IncidentService {
       rule = fallbackRule(t);
     }
     const i = buildIncident(newId('inc_', now), this.o.site.id, t, rule, resolveDevice(t.deviceId), now);
-    this.store.insertIncident(i);
+    // Dedup: the engine should not open twice, but a replay or a restart may; the database's
+    // partial unique index decides.
+    if (!this.store.insertIfNoneActive(i)) return undefined;
     const plan: EngagePlan = {
       message: rule.engage.message,
       steps: rule.engage.steps,
@@ -202,13 +202,9 @@ export class IncidentService {
   }
 
   private clear(t: Transition): IncidentChange | undefined {
-    const i = this.store.findActive(t.ruleId, t.deviceId);
+    // open | acknowledged -> cleared (route/lifecycle.ts) in one statement.
+    const i = this.store.clearActive(t.ruleId, t.deviceId, t.at, this.o.clock.now());
     if (!i) return undefined;
-    assertTransition(i.state, 'cleared');
-    i.state = 'cleared';
-    i.clearedAt = t.at;
-    i.updatedAt = this.o.clock.now();
-    this.store.updateIncident(i);
     this.escalator.stop(i.id);
     this.store.appendTimeline({
       incidentId: i.id,

@@ -27,16 +27,21 @@ export class IncidentStore {
   constructor(readonly db: Database) {
     const p = (sql: string) => db.prepare(sql);
     this.s = {
-      insertIncident: p(`INSERT INTO incidents (${INCIDENT_COLUMNS}) VALUES (${INCIDENT_PARAMS})`),
+      // The partial unique index (one active incident per rule and device) makes a second open a
+      // no-op here, in one statement instead of a lookup and an insert.
+      insertIfNoneActive: p(
+        `INSERT INTO incidents (${INCIDENT_COLUMNS}) VALUES (${INCIDENT_PARAMS}) ON CONFLICT DO NOTHING`,
+      ),
+      clearActive: p(
+        `UPDATE incidents SET state = 'cleared', cleared_at = ?, updated_at = ?
+         WHERE rule_id = ? AND device_id = ? AND state IN ('open', 'acknowledged') RETURNING *`,
+      ),
       updateIncident: p(
         `UPDATE incidents SET state=@state, acknowledged_at=@acknowledged_at, acknowledged_by=@acknowledged_by,
          cleared_at=@cleared_at, resolved_at=@resolved_at, resolved_by=@resolved_by,
          escalation_step=@escalation_step, updated_at=@updated_at WHERE id=@id`,
       ),
       getIncident: p('SELECT * FROM incidents WHERE id = ?'),
-      findActive: p(
-        `SELECT * FROM incidents WHERE rule_id = ? AND device_id = ? AND state IN ('open', 'acknowledged')`,
-      ),
       countsByState: p('SELECT state, COUNT(*) AS n FROM incidents GROUP BY state'),
       appendTimeline: p(
         'INSERT INTO timeline (incident_id, at, kind, actor, detail_json) VALUES (@incidentId, @at, @kind, @actor, @detail)',
@@ -71,8 +76,15 @@ export class IncidentStore {
     };
   }
 
-  insertIncident(i: Incident): void {
-    this.s.insertIncident.run(incidentToParams(i));
+  /** Inserts unless the rule and device already have an active incident; false when it did not. */
+  insertIfNoneActive(i: Incident): boolean {
+    return this.s.insertIfNoneActive.run(incidentToParams(i)).changes > 0;
+  }
+
+  /** open | acknowledged -> cleared for the active incident of a rule and device, if any. */
+  clearActive(ruleId: string, deviceId: string, at: number, now: number): Incident | undefined {
+    const r = this.s.clearActive.get(at, now, ruleId, deviceId) as IncidentRow | undefined;
+    return r && incidentFromRow(r);
   }
 
   updateIncident(i: Incident): void {
@@ -81,11 +93,6 @@ export class IncidentStore {
 
   getIncident(id: string): Incident | undefined {
     const r = this.s.getIncident.get(id) as IncidentRow | undefined;
-    return r && incidentFromRow(r);
-  }
-
-  findActive(ruleId: string, deviceId: string): Incident | undefined {
-    const r = this.s.findActive.get(ruleId, deviceId) as IncidentRow | undefined;
     return r && incidentFromRow(r);
   }
 
