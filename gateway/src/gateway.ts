@@ -107,8 +107,10 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     Object.entries(incidents.countsByState()).map(([state, n]) => [{ state }, n]),
   );
 
-  await transport.start();
+  // The handler goes first: on a persistent session the broker delivers what it queued for us
+  // during a restart as soon as we connect.
   transport.onMessage((topic, payload) => pipeline.onMessage(topic, payload));
+  await transport.start();
   pipeline.start();
   deliveries.recover();
   scheduler.start();

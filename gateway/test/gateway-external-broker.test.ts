@@ -89,3 +89,24 @@ test('external broker - events published on Mosquitto open incidents and the inc
   );
   await watcher.endAsync(true);
 });
+
+test('external broker - an alarm published while the gateway restarts is not lost (persistent session)', async () => {
+  await gw.stop();
+  execFileSync('mosquitto_pub', [
+    '-p',
+    String(broker.port),
+    '-t',
+    'vigie/airport/aed/aed-hall-b',
+    '-m',
+    JSON.stringify({ present: false, ts: Date.now() }),
+    '-q',
+    '1',
+  ]);
+  gw = new GatewayProcess(gw.dir, { mqtt: { mode: 'external', url: broker.url, clientId: 'vigie-test' } });
+  await gw.start();
+  const [inc] = await eventually('the AED incident published during the restart', async () => {
+    const l = (await gw.get('/incidents?device=aed-hall-b')).incidents;
+    return l.length > 0 ? l : undefined;
+  });
+  assert.equal(inc.severity, 'critical');
+});

@@ -72,8 +72,10 @@ export class ExternalBroker implements MqttTransport {
     const client = mqtt.connect(url, {
       username,
       password,
-      clientId: this.opts.clientId ?? `vigie-${this.opts.site.id}-${process.pid}`,
-      clean: true,
+      // A stable client id and a persistent session: the broker queues the QoS 1 messages that
+      // arrive while the gateway restarts or the link blips, instead of dropping a door opening.
+      clientId: this.opts.clientId ?? `vigie-gateway-${this.opts.site.id}`,
+      clean: false,
       resubscribe: false,
       reconnectPeriod: 0,
       connectTimeout: 10_000,
