@@ -104,7 +104,7 @@ export const schemas = {
       step: int,
       channel: str,
       recipient: str,
-      state: { type: 'string', enum: ['pending', 'sending', 'delivered', 'failed'] },
+      state: { type: 'string', enum: ['pending', 'sending', 'delivered', 'failed', 'cancelled'] },
       attempts: int,
       nextAttemptAt: epochMs,
       createdAt: epochMs,

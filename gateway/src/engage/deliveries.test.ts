@@ -118,6 +118,28 @@ test('deliveries - a 500 is retried after the backoff with the same idempotency 
   assert.deepEqual(outcomes, ['retry', 'delivered']);
 });
 
+test('deliveries - a retry pending when the incident is acknowledged is cancelled, not sent', async () => {
+  rx = await startReceiver([500, 200]);
+  const { worker } = setup(rx.url, { rule: webhookOnly });
+  const [{ incident }] = h.apply([openT(T0)]);
+  worker.pump();
+  await worker.idle();
+  assert.equal(h.service.deliveries(incident.id)[0].state, 'pending', 'waiting for its retry');
+  h.service.acknowledge(incident.id, { id: 'person:sec-amina', via: 'api' });
+  h.clock.advance(1000);
+  worker.pump();
+  await worker.idle();
+  const [d] = h.service.deliveries(incident.id);
+  assert.equal(d.state, 'cancelled');
+  assert.match(d.lastError ?? '', /acknowledged/);
+  assert.equal(rx.received.length, 1, 'only the first, failed attempt reached the receiver');
+  const outcomes = h.service
+    .timeline(incident.id)
+    .filter((e) => e.kind === 'notification')
+    .map((e) => e.detail.outcome);
+  assert.deepEqual(outcomes, ['retry', 'cancelled']);
+});
+
 test('deliveries - a 400 fails at once; a lasting 500 fails after maxAttempts', async () => {
   rx = await startReceiver([400]);
   let { worker } = setup(rx.url, { rule: webhookOnly });

@@ -25,7 +25,7 @@ export interface DeliveryWorkerOptions {
   random?: () => number;
 }
 
-type Outcome = 'delivered' | 'retry' | 'failed';
+type Outcome = 'delivered' | 'retry' | 'failed' | 'cancelled';
 
 /**
  * Sends pending deliveries through their channels. Delivery state machine:
@@ -123,7 +123,13 @@ export class DeliveryWorker {
     const t0 = performance.now();
     if (!channel) result = { ok: false, retryable: false, error: `no channel named "${row.channel}"` };
     else if (!incident) result = { ok: false, retryable: false, error: 'incident not found' };
-    else {
+    else if (incident.state !== 'open') {
+      // Somebody acknowledged it, or it cleared or was resolved, before this send (a retry, or a
+      // step queued just before): paging people about it now would only be noise, like escalation.
+      result = { ok: false, retryable: false, error: `cancelled: the incident is ${incident.state}` };
+      this.record(row, channel, result, 0, 'cancelled');
+      return;
+    } else {
       // A referenced timer (AbortSignal.timeout's is not): an attempt under way keeps the process up.
       const limit = new AbortController();
       const timer = setTimeout(() => limit.abort(), this.o.sendTimeoutMs ?? 60_000);
@@ -156,12 +162,14 @@ export class DeliveryWorker {
     channel: Channel | undefined,
     result: SendResult,
     latencyMs: number,
+    forced?: 'cancelled',
   ): void {
     const now = this.o.clock.now();
     const policy = channel?.retry ?? DEFAULT_RETRY;
     let outcome: Outcome;
     let nextAttemptAt: number | undefined;
-    if (result.ok) outcome = 'delivered';
+    if (forced) outcome = forced;
+    else if (result.ok) outcome = 'delivered';
     else if (result.retryable && (row.attempts < policy.maxAttempts || this.stopped)) {
       outcome = 'retry';
       // An attempt cut short by our own shutdown is not the receiver's fault: try again at once on restart.
@@ -184,6 +192,7 @@ export class DeliveryWorker {
       this.o.db.transaction(() => {
         if (result.ok) this.store.delivered(row.id, now, latency);
         else if (outcome === 'retry') this.store.retry(row.id, nextAttemptAt ?? now, result.error);
+        else if (outcome === 'cancelled') this.store.cancelled(row.id, result.error);
         else this.store.failed(row.id, result.error);
         this.store.appendTimeline({
           incidentId: row.incident_id,
@@ -212,6 +221,8 @@ export class DeliveryWorker {
     };
     if (outcome === 'failed')
       this.o.logger.warn('notification failed', { ...log, error: result.ok ? '' : result.error });
+    else if (outcome === 'cancelled')
+      this.o.logger.info('notification cancelled', { ...log, reason: result.ok ? '' : result.error });
     else if (outcome === 'retry')
       this.o.logger.info('notification will be retried', { ...log, error: result.ok ? '' : result.error });
     else this.o.logger.debug('notification delivered', { ...log, latencyMs: latency });

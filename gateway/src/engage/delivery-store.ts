@@ -22,6 +22,7 @@ export class DeliveryStore {
       ),
       retry: p(`UPDATE deliveries SET state = 'pending', next_attempt_at = ?, last_error = ? WHERE id = ?`),
       failed: p(`UPDATE deliveries SET state = 'failed', last_error = ? WHERE id = ?`),
+      cancelled: p(`UPDATE deliveries SET state = 'cancelled', last_error = ? WHERE id = ?`),
       recover: p(
         `UPDATE deliveries SET state = 'pending', next_attempt_at = MIN(next_attempt_at, ?) WHERE state = 'sending'`,
       ),
@@ -48,6 +49,10 @@ export class DeliveryStore {
 
   retry(id: string, nextAttemptAt: number, error: string): void {
     this.s.retry.run(nextAttemptAt, error, id);
+  }
+
+  cancelled(id: string, reason: string): void {
+    this.s.cancelled.run(reason, id);
   }
 
   failed(id: string, error: string): void {

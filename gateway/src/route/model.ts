@@ -55,7 +55,8 @@ export interface TimelineEntry {
   detail: Readonly<Record<string, unknown>>;
 }
 
-export type DeliveryState = 'pending' | 'sending' | 'delivered' | 'failed';
+/** `cancelled`: not sent because the incident was acknowledged, cleared or resolved first. */
+export type DeliveryState = 'pending' | 'sending' | 'delivered' | 'failed' | 'cancelled';
 
 export interface Delivery {
   id: string;

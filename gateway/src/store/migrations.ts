@@ -56,7 +56,7 @@ export const MIGRATIONS: readonly string[] = [
     channel TEXT NOT NULL,
     recipient TEXT NOT NULL,
     recipient_json TEXT NOT NULL,
-    state TEXT NOT NULL CHECK (state IN ('pending', 'sending', 'delivered', 'failed')),
+    state TEXT NOT NULL CHECK (state IN ('pending', 'sending', 'delivered', 'failed', 'cancelled')),
     attempts INTEGER NOT NULL DEFAULT 0,
     next_attempt_at INTEGER NOT NULL,
     created_at INTEGER NOT NULL,
