@@ -19,6 +19,7 @@ import { createApiServer } from './api/server.js';
 import { TokenAuth } from './api/auth.js';
 import { RuleSetManager } from './ruleset/manager.js';
 import { Pipeline } from './pipeline.js';
+import { LastGoodRules } from './store/last-good-rules.js';
 import { buildApiPorts } from './api-ports.js';
 
 export interface GatewayOptions {
@@ -60,12 +61,12 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     engine,
     logger: logger.child('rules'),
     metrics,
+    lastGood: new LastGoodRules(db),
   });
-  const initial = await ruleset.reload();
-  if (!initial)
-    logger.error(
-      'no valid rule set loaded at start: the gateway runs with no rules until a valid one is saved',
-    );
+  await ruleset.reload();
+  if (!ruleset.loadedOnce) {
+    logger.error('no valid rule set at start: the gateway runs with no rules until a valid one is saved');
+  }
 
   engine.setDevices(site.devices);
   const saved = incidents.loadEngineState();

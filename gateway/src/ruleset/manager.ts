@@ -5,7 +5,7 @@ import type { FileProblem } from '../../../rules/src/model.js';
 import type { Logger } from '../core/log.js';
 import type { Registry } from '../core/metrics.js';
 import type { Site } from '../site/model.js';
-import { readRuleFiles, watchRuleDir } from './rule-files.js';
+import { readRuleFiles, watchRuleDir, type RuleFile } from './rule-files.js';
 
 export function ruleEnvFor(site: Site, channels: ReadonlySet<string>): RuleEnv {
   const targets = new Set<string>();
@@ -43,6 +43,11 @@ export class RuleSetManager {
       engine: Engine;
       logger: Logger;
       metrics: Registry;
+      /** Where the last valid rule set is kept, to run at start if the directory is invalid then. */
+      lastGood?: {
+        save(files: readonly RuleFile[]): void;
+        load(): { savedAt: number; files: RuleFile[] } | undefined;
+      };
     },
   ) {
     this.env = ruleEnvFor(opts.site, opts.channels);
@@ -75,23 +80,48 @@ export class RuleSetManager {
     if (problems.length > 0) {
       this.reloads.inc({ result: 'rejected' });
       for (const p of problems) logger.error(`rule rejected: ${p.file}:${p.line}: ${p.message}`);
-      logger.warn(
-        this.loadedOnce
-          ? `rule set rejected (${problems.length} problem(s)); the previous ${this.rules.length} rule(s) keep running`
-          : `rule set rejected (${problems.length} problem(s))`,
+      if (this.loadedOnce) {
+        logger.warn(
+          `rule set rejected (${problems.length} problem(s)); the previous ${this.rules.length} rule(s) keep running`,
+        );
+        return false;
+      }
+      // At start there is no "previous" in memory: fall back to the last set that loaded cleanly.
+      const saved = this.opts.lastGood?.load();
+      const fallback = saved && loadRuleSet(saved.files, this.env);
+      if (saved && fallback && fallback.problems.length === 0) {
+        this.swapIn(fallback.rules);
+        this.reloads.inc({ result: 'last_good' });
+        logger.error(
+          `rule set rejected (${problems.length} problem(s)); running the last valid rule set instead ` +
+            `(${fallback.rules.length} rule(s), saved ${new Date(saved.savedAt).toISOString()}) until the files are fixed`,
+        );
+        return false;
+      }
+      logger.error(
+        `rule set rejected (${problems.length} problem(s)) and no valid earlier rule set is stored`,
       );
       return false;
     }
-    this.rules = compiled.rules;
-    this.byId = new Map(compiled.rules.map((r) => [r.id, r]));
-    this.opts.engine.setRules(compiled.rules);
-    this.loadedOnce = true;
+    this.swapIn(compiled.rules);
     this.reloads.inc({ result: 'loaded' });
-    this.loadedListener?.();
+    try {
+      this.opts.lastGood?.save(read.files);
+    } catch (err) {
+      logger.warn('could not store the rule set as the last valid one', { error: (err as Error).message });
+    }
     logger.info(`rules loaded: ${compiled.rules.length} rule(s) from ${read.files.length} file(s)`, {
       rules: compiled.rules.map((r) => r.id),
     });
     return true;
+  }
+
+  private swapIn(rules: CompiledRule[]): void {
+    this.rules = rules;
+    this.byId = new Map(rules.map((r) => [r.id, r]));
+    this.opts.engine.setRules(rules);
+    this.loadedOnce = true;
+    this.loadedListener?.();
   }
 
   /** Checks a rule file's text against this site without loading it (API: POST /rules/validate). */
