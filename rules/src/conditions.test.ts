@@ -149,6 +149,19 @@ const CASES: { name: string; listen: string; steps: Step[] }[] = [
     ],
   },
   {
+    name: 'count: a flood keeps it open, and it clears when the newest atLeast matches have left the window',
+    listen:
+      'devices: { kind: appliance }\nwhen: { count: { where: { state: { status: fault } }, atLeast: 2, within: 1m } }',
+    steps: [
+      { send: 'a1', values: { status: 'fault' }, expect: [] },
+      { send: 'a1', values: { status: 'fault', code: 'E1' }, expect: [O('a1')] },
+      { send: 'a1', values: { status: 'fault', code: 'E2' }, expect: [] },
+      { send: 'a1', values: { status: 'fault', code: 'E3' }, expect: [] },
+      { wait: 59_999, expect: [] },
+      { wait: 1, expect: [C('a1')] },
+    ],
+  },
+  {
     name: 'any / not combinators',
     listen:
       'devices: { kind: door }\nwhen:\n  any:\n    - state: { open: true }\n    - not: { status: online }',

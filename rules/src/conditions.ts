@@ -114,6 +114,9 @@ export function buildCondition(spec: ConditionSpec, res: Resolved): Built {
             const times = ctx.sub[slot] as number[];
             if (ctx.data && where.test(ctx)) {
               times.push(ctx.t);
+              // Only the newest atLeast matter (when the condition turns false again): a flooding
+              // device must not grow the state written to the store with every message.
+              if (times.length > atLeast) times.splice(0, times.length - atLeast);
               ctx.changed = true;
             }
             const cutoff = ctx.t - withinMs;
