@@ -9,6 +9,11 @@ import { Mosquitto } from './support/mosquitto.js';
 // a real Mosquitto, real mosquitto_pub as the device, the same ingest path and rules.
 
 let broker: Mosquitto;
+
+/** Publishes with the real mosquitto_pub client (QoS 1), as a device on the site's broker would. */
+function pub(topic: string, payload: string): void {
+  execFileSync('mosquitto_pub', ['-p', String(broker.port), '-t', topic, '-m', payload, '-q', '1']);
+}
 let gw: GatewayProcess;
 
 before(async () => {
@@ -32,16 +37,7 @@ test('external broker - events published on Mosquitto open incidents and the inc
     return r.status === 200;
   });
 
-  execFileSync('mosquitto_pub', [
-    '-p',
-    String(broker.port),
-    '-t',
-    'vigie/airport/aed/aed-gate-g',
-    '-m',
-    JSON.stringify({ present: false, ts: Date.now() }),
-    '-q',
-    '1',
-  ]);
+  pub('vigie/airport/aed/aed-gate-g', JSON.stringify({ present: false, ts: Date.now() }));
   const [inc] = await eventually('the AED incident', async () => {
     const l = (await gw.get('/incidents?device=aed-gate-g')).incidents;
     return l.length > 0 ? l : undefined;
@@ -52,14 +48,7 @@ test('external broker - events published on Mosquitto open incidents and the inc
   assert.equal(published.device, 'aed-gate-g');
 
   // A malformed payload through the external broker is rejected and counted, like on the embedded one.
-  execFileSync('mosquitto_pub', [
-    '-p',
-    String(broker.port),
-    '-t',
-    'vigie/airport/aed/aed-gate-g',
-    '-m',
-    '{nope',
-  ]);
+  pub('vigie/airport/aed/aed-gate-g', '{nope');
   await eventually('the rejection to be counted', async () =>
     /vigie_events_rejected_total\{reason="malformed_json"\} [1-9]/.test(await gw.metrics()),
   );
@@ -74,14 +63,7 @@ test('external broker - events published on Mosquitto open incidents and the inc
   await eventually(
     'an event after the restart to be applied',
     async () => {
-      execFileSync('mosquitto_pub', [
-        '-p',
-        String(broker.port),
-        '-t',
-        'vigie/airport/aed/aed-gate-g',
-        '-m',
-        JSON.stringify({ present: true, ts: Date.now() }),
-      ]);
+      pub('vigie/airport/aed/aed-gate-g', JSON.stringify({ present: true, ts: Date.now() }));
       return (await gw.get(`/incidents/${inc.id}`)).incident.state === 'cleared';
     },
     20_000,
@@ -92,16 +74,7 @@ test('external broker - events published on Mosquitto open incidents and the inc
 
 test('external broker - an alarm published while the gateway restarts is not lost (persistent session)', async () => {
   await gw.stop();
-  execFileSync('mosquitto_pub', [
-    '-p',
-    String(broker.port),
-    '-t',
-    'vigie/airport/aed/aed-hall-b',
-    '-m',
-    JSON.stringify({ present: false, ts: Date.now() }),
-    '-q',
-    '1',
-  ]);
+  pub('vigie/airport/aed/aed-hall-b', JSON.stringify({ present: false, ts: Date.now() }));
   gw = new GatewayProcess(gw.dir, { mqtt: { mode: 'external', url: broker.url, clientId: 'vigie-test' } });
   await gw.start();
   const [inc] = await eventually('the AED incident published during the restart', async () => {
