@@ -230,4 +230,28 @@ describe('gateway - airport example end to end', () => {
       'the good message after the storm was applied',
     );
   });
+  test('metrics and rule validation as an operator and an integrator would use them', async () => {
+    const m = await gw.metrics();
+    for (const family of [
+      /^vigie_events_in_total \d+/m,
+      /^vigie_rule_evaluation_seconds_bucket\{le="0.001"\} \d+/m,
+      /^vigie_incidents\{state="open"\} \d+/m,
+      /^vigie_notifications_total\{channel="console",outcome="delivered"\} [1-9]/m,
+      /^vigie_notifications_total\{channel="ops-webhook",outcome="delivered"\} [1-9]/m,
+    ]) {
+      assert.match(m, family);
+    }
+    const bad =
+      'rule: x\nname: X\nseverity: major\nlisten:\n  devices: { kind: door }\n  when: { state: { open: true } }\n  for: 30\n';
+    const r = await gw.request('POST', '/rules/validate', { file: 'x.yaml', text: bad });
+    assert.equal(r.status, 200);
+    assert.equal(r.json.ok, false);
+    assert.deepEqual(
+      r.json.problems.map((p: any) => [p.file, p.line]),
+      [['x.yaml', 7]],
+    );
+    assert.match(r.json.problems[0].message, /not a duration/);
+    const viewer = await gw.request('POST', '/incidents/nope/acknowledge', {}, 'not-a-token');
+    assert.equal(viewer.status, 401);
+  });
 });
