@@ -84,6 +84,25 @@ test('listen embedded - wrong password and anonymous connections are refused', a
   await assert.rejects(connect('door-lobby', 'demo-door-lobby'), /Bad username or password/i);
 });
 
+test('listen embedded - an unknown username is refused no faster than a wrong password (no username probing)', async () => {
+  const time = async (user: string, pass: string) => {
+    const t0 = performance.now();
+    await assert.rejects(connect(user, pass));
+    return performance.now() - t0;
+  };
+  const wrong: number[] = [];
+  const unknown: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    wrong.push(await time('door-g12', `wrong-${i}`));
+    unknown.push(await time(`nobody-${i}`, `wrong-${i}`));
+  }
+  const median = (xs: number[]) => xs.sort((a, b) => a - b)[1];
+  assert.ok(
+    median(unknown) >= median(wrong) * 0.5,
+    `unknown ${median(unknown).toFixed(1)} ms vs wrong password ${median(wrong).toFixed(1)} ms`,
+  );
+});
+
 test("listen embedded - a device publishing another device's topic or an incident is cut off and nothing arrives", async () => {
   const before = h.topics.length;
   const deniedBefore = denied('publish');

@@ -30,6 +30,9 @@ function authError(message: string, returnCode: number): AuthenticateError {
 }
 
 /** The broker inside the gateway (aedes): devices connect here, and the hooks below are the ACL. */
+/** A valid scrypt hash of a random secret nobody knows: the work done for unknown usernames. */
+const NO_ONES_HASH = 'scrypt$16384$8$1$hlhdS75LvfjcyAzYeaUCFA==$1E9MLqc28TsQ05ObaRmwicxxNhiHq9l+rMP7kFXLne8=';
+
 export class EmbeddedBroker implements MqttTransport {
   private broker: Aedes | undefined;
   private server: Server | undefined;
@@ -173,6 +176,9 @@ export class EmbeddedBroker implements MqttTransport {
   ): Promise<void> {
     const p = this.acl.principal(username);
     if (!p || !password) {
+      // An unknown name costs the same scrypt as a wrong password, so response times do not tell
+      // an attacker which usernames exist.
+      if (password) await verifyPassword(password.toString('utf8'), NO_ONES_HASH);
       // Unknown names are not logged: they are attacker-chosen, and sometimes a pasted password.
       this.deny('connect', p?.username, '');
       throw authError(
