@@ -30,11 +30,30 @@ const webhookChannel = z.strictObject({
   maxBackoff: duration('5m'),
 });
 
+const emailChannel = z.strictObject({
+  type: z.literal('email'),
+  host: z.string().min(1),
+  port: port.default(587),
+  /** true: TLS from the first byte (port 465); false: STARTTLS when the server offers it. */
+  secure: z.boolean().default(false),
+  /** Only for a local relay without TLS (and tests). */
+  ignoreTLS: z.boolean().default(false),
+  user: z.string().optional(),
+  password: z.string().optional(),
+  from: z.string().min(3),
+  timeout: duration('15s'),
+  /** A dead camera must never delay the alert: the snapshot is skipped past this. */
+  snapshotTimeout: duration('2s'),
+  maxAttempts: z.number().int().min(1).max(50).default(8),
+  backoff: duration('5s'),
+  maxBackoff: duration('10m'),
+});
+
 const consoleChannel = z.strictObject({
   type: z.literal('console'),
 });
 
-export const channelSchema = z.discriminatedUnion('type', [webhookChannel, consoleChannel]);
+export const channelSchema = z.discriminatedUnion('type', [webhookChannel, emailChannel, consoleChannel]);
 
 export const configSchema = z.strictObject({
   /** Site file (devices, people, teams...). */
@@ -110,3 +129,4 @@ export const configSchema = z.strictObject({
 export type Config = z.output<typeof configSchema>;
 export type ChannelConfig = z.output<typeof channelSchema>;
 export type WebhookChannelConfig = z.output<typeof webhookChannel>;
+export type EmailChannelConfig = z.output<typeof emailChannel>;

@@ -4,6 +4,7 @@ import type { Logger } from '../core/log.js';
 import type { Channel } from './channel.js';
 import { ConsoleChannel } from './channels/console.js';
 import { WebhookChannel } from './channels/webhook.js';
+import { EmailChannel } from './channels/email.js';
 import type { LiveHub } from './live-hub.js';
 
 export interface ChannelDeps {
@@ -18,6 +19,7 @@ type Factory<T extends ChannelConfig> = (name: string, cfg: T, deps: ChannelDeps
 const FACTORIES: { [K in ChannelConfig['type']]: Factory<Extract<ChannelConfig, { type: K }>> } = {
   console: (name, _cfg, deps) => new ConsoleChannel(name, deps),
   webhook: (name, cfg, deps) => new WebhookChannel(name, cfg, deps.clock),
+  email: (name, cfg) => new EmailChannel(name, cfg),
 };
 
 /**
@@ -40,6 +42,8 @@ function build(name: string, cfg: ChannelConfig, deps: ChannelDeps): Channel {
       return FACTORIES.console(name, cfg, deps);
     case 'webhook':
       return FACTORIES.webhook(name, cfg, deps);
+    case 'email':
+      return FACTORIES.email(name, cfg, deps);
   }
 }
 
