@@ -49,11 +49,32 @@ const emailChannel = z.strictObject({
   maxBackoff: duration('10m'),
 });
 
+const smsChannel = z.strictObject({
+  type: z.literal('sms'),
+  /** The Twilio-compatible API root (https://api.twilio.com for Twilio itself). */
+  baseUrl: z.string().url().default('https://api.twilio.com'),
+  accountSid: z.string().min(1),
+  authToken: z.string().min(1),
+  /** Sender: an E.164 number or an alphanumeric sender id. */
+  from: z.string().min(1),
+  /** Where the provider posts delivery status (queued, delivered, failed...). */
+  statusCallback: z.string().url().optional(),
+  timeout: duration('10s'),
+  maxAttempts: z.number().int().min(1).max(50).default(6),
+  backoff: duration('2s'),
+  maxBackoff: duration('5m'),
+});
+
 const consoleChannel = z.strictObject({
   type: z.literal('console'),
 });
 
-export const channelSchema = z.discriminatedUnion('type', [webhookChannel, emailChannel, consoleChannel]);
+export const channelSchema = z.discriminatedUnion('type', [
+  webhookChannel,
+  emailChannel,
+  smsChannel,
+  consoleChannel,
+]);
 
 export const configSchema = z.strictObject({
   /** Site file (devices, people, teams...). */
@@ -130,3 +151,4 @@ export type Config = z.output<typeof configSchema>;
 export type ChannelConfig = z.output<typeof channelSchema>;
 export type WebhookChannelConfig = z.output<typeof webhookChannel>;
 export type EmailChannelConfig = z.output<typeof emailChannel>;
+export type SmsChannelConfig = z.output<typeof smsChannel>;

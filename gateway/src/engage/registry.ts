@@ -5,6 +5,7 @@ import type { Channel } from './channel.js';
 import { ConsoleChannel } from './channels/console.js';
 import { WebhookChannel } from './channels/webhook.js';
 import { EmailChannel } from './channels/email.js';
+import { SmsChannel } from './channels/sms.js';
 import type { LiveHub } from './live-hub.js';
 
 export interface ChannelDeps {
@@ -20,6 +21,7 @@ const FACTORIES: { [K in ChannelConfig['type']]: Factory<Extract<ChannelConfig, 
   console: (name, _cfg, deps) => new ConsoleChannel(name, deps),
   webhook: (name, cfg, deps) => new WebhookChannel(name, cfg, deps.clock),
   email: (name, cfg) => new EmailChannel(name, cfg),
+  sms: (name, cfg) => new SmsChannel(name, cfg),
 };
 
 /**
@@ -44,6 +46,8 @@ function build(name: string, cfg: ChannelConfig, deps: ChannelDeps): Channel {
       return FACTORIES.webhook(name, cfg, deps);
     case 'email':
       return FACTORIES.email(name, cfg, deps);
+    case 'sms':
+      return FACTORIES.sms(name, cfg, deps);
   }
 }
 

@@ -1,0 +1,171 @@
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, test } from 'node:test';
+import type { SmsChannelConfig } from '../../config/schema.js';
+import type { Incident } from '../../route/model.js';
+import type { Notification } from '../channel.js';
+import { SmsChannel } from './sms.js';
+
+// The one outside system we cannot reach from here (Twilio) is replaced by a local HTTP server that
+// checks every request the way the Messages resource does: path, Basic auth, form encoding,
+// E.164 numbers, body length; and answers in its shapes (201 + message resource, 4xx error JSON).
+
+const SID = 'AC0123456789abcdef0123456789abcdef';
+const TOKEN = 'auth-token-of-the-test-account';
+
+interface Seen {
+  form: URLSearchParams;
+}
+const seen: Seen[] = [];
+let answer: 'ok' | '500' | 'hang' = 'ok';
+let api: Server;
+let baseUrl = '';
+
+function apiError(
+  res: import('node:http').ServerResponse,
+  status: number,
+  code: number,
+  message: string,
+): void {
+  res
+    .writeHead(status, { 'content-type': 'application/json' })
+    .end(JSON.stringify({ code, message, status }));
+}
+
+before(async () => {
+  api = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      if (req.method !== 'POST' || req.url !== `/2010-04-01/Accounts/${SID}/Messages.json`) {
+        return apiError(res, 404, 20404, 'The requested resource was not found');
+      }
+      const auth = req.headers.authorization ?? '';
+      if (auth !== 'Basic ' + Buffer.from(`${SID}:${TOKEN}`).toString('base64')) {
+        return apiError(res, 401, 20003, 'Authentication Error - invalid username');
+      }
+      if (!String(req.headers['content-type']).startsWith('application/x-www-form-urlencoded')) {
+        return apiError(res, 400, 20001, 'Content-Type must be form-encoded');
+      }
+      const form = new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
+      const to = form.get('To') ?? '';
+      if (!/^\+[1-9]\d{6,14}$/.test(to))
+        return apiError(res, 400, 21211, `The 'To' number ${to} is not valid.`);
+      if (!form.get('From')) return apiError(res, 400, 21603, "A 'From' phone number is required.");
+      const body = form.get('Body') ?? '';
+      if (body.length === 0 || body.length > 1600)
+        return apiError(res, 400, 21617, 'The message body is too long or empty.');
+      seen.push({ form });
+      if (answer === 'hang') return; // never answers
+      if (answer === '500') return apiError(res, 500, 20500, 'Internal Server Error');
+      res
+        .writeHead(201, { 'content-type': 'application/json' })
+        .end(
+          JSON.stringify({ sid: `SM${String(seen.length).padStart(32, '0')}`, status: 'queued', to, body }),
+        );
+    });
+  });
+  await new Promise<void>((r) => api.listen(0, '127.0.0.1', () => r()));
+  baseUrl = `http://127.0.0.1:${(api.address() as AddressInfo).port}`;
+});
+
+after(async () => {
+  api.closeAllConnections();
+  await new Promise<void>((r) => api.close(() => r()));
+});
+
+const cfg = (over: Partial<SmsChannelConfig> = {}): SmsChannelConfig => ({
+  type: 'sms',
+  baseUrl,
+  accountSid: SID,
+  authToken: TOKEN,
+  from: '+33700000000',
+  timeout: 500,
+  maxAttempts: 3,
+  backoff: 1000,
+  maxBackoff: 10_000,
+  ...over,
+});
+
+function note(
+  phone: string | undefined,
+  message = 'Door G12 (Gate G12) held open for more than 30 s',
+): Notification {
+  const incident: Incident = {
+    id: 'inc_0000000001sms',
+    site: 'airport',
+    ruleId: 'door-held-open',
+    ruleName: 'Door held open',
+    deviceId: 'door-g12',
+    deviceName: 'Door G12',
+    zone: 'gates-g',
+    severity: 'major',
+    state: 'open',
+    reason: 'open = true for 30s',
+    message,
+    triggerTs: 1000,
+    openedAt: 1005,
+    escalationStep: 0,
+    values: { open: true },
+    context: { camera: { stream: 'rtsp://127.0.0.1:8554/cam-g12' } },
+    updatedAt: 1005,
+  };
+  return {
+    deliveryId: 'dlv_sms1',
+    incident,
+    recipient: { kind: 'person', id: 'sec-amina', name: 'Amina Diallo', phone },
+    step: 0,
+    attempt: 1,
+    message,
+  };
+}
+
+const never = new AbortController().signal;
+
+test('sms - the Messages resource accepts the request; the message carries the camera link', async () => {
+  seen.length = 0;
+  answer = 'ok';
+  const r = await new SmsChannel('sms', cfg({ statusCallback: 'https://gw.example/api/v1/hooks/sms' })).send(
+    note('+33612345601'),
+    never,
+  );
+  assert.deepEqual(r, { ok: true, providerId: 'SM00000000000000000000000000000001' });
+  const f = seen[0].form;
+  assert.equal(f.get('To'), '+33612345601');
+  assert.equal(f.get('From'), '+33700000000');
+  assert.match(f.get('Body') ?? '', /held open .* Camera: rtsp:\/\/127\.0\.0\.1:8554\/cam-g12$/);
+  assert.equal(f.get('StatusCallback'), 'https://gw.example/api/v1/hooks/sms');
+});
+
+test('sms - a long message is cut to the 1,600 characters the API takes', async () => {
+  seen.length = 0;
+  const r = await new SmsChannel('sms', cfg()).send(note('+33612345601', 'x'.repeat(2000)), never);
+  assert.equal(r.ok, true);
+  assert.equal(seen[0].form.get('Body')?.length, 1600);
+});
+
+test('sms - bad numbers and bad credentials are final; a 5xx, a timeout or no API at all are retried', async () => {
+  answer = 'ok';
+  const noPhone = await new SmsChannel('sms', cfg()).send(note(undefined), never);
+  assert.equal(!noPhone.ok && noPhone.retryable, false);
+  const local = await new SmsChannel('sms', cfg()).send(note('0612345601'), never);
+  assert.match(!local.ok ? local.error : '', /E\.164/);
+  const creds = await new SmsChannel('sms', cfg({ authToken: 'wrong' })).send(note('+33612345601'), never);
+  assert.equal(!creds.ok && creds.retryable, false);
+  assert.match(!creds.ok ? creds.error : '', /HTTP 401 \(code 20003\)/);
+  answer = '500';
+  const down = await new SmsChannel('sms', cfg()).send(note('+33612345601'), never);
+  assert.equal(!down.ok && down.retryable, true);
+  answer = 'hang';
+  const t0 = Date.now();
+  const slow = await new SmsChannel('sms', cfg()).send(note('+33612345601'), never);
+  assert.equal(!slow.ok && slow.retryable, true);
+  assert.ok(Date.now() - t0 < 2000, 'the timeout bounds the wait');
+  answer = 'ok';
+  const gone = await new SmsChannel('sms', cfg({ baseUrl: 'http://127.0.0.1:1' })).send(
+    note('+33612345601'),
+    never,
+  );
+  assert.equal(!gone.ok && gone.retryable, true);
+});
