@@ -47,18 +47,9 @@ export function buildApiPorts(d: {
       get: (id) => d.incidents.get(id),
       timeline: (id) => d.incidents.timeline(id),
       deliveries: (id) => d.incidents.deliveries(id),
-      acknowledge: (id, actor, note) => {
-        const before = d.incidents.get(id);
-        const inc = d.incidents.acknowledge(id, actor, note);
-        if (before?.state !== inc.state) d.pipeline.announce([{ incident: inc, kind: 'acknowledged' }]);
-        return inc;
-      },
-      resolve: (id, actor, note) => {
-        const before = d.incidents.get(id);
-        const inc = d.incidents.resolve(id, actor, note);
-        if (before?.state !== inc.state) d.pipeline.announce([{ incident: inc, kind: 'resolved' }]);
-        return inc;
-      },
+      // Committed operator changes reach MQTT and the console through IncidentService.onChanges.
+      acknowledge: (id, actor, note) => d.incidents.acknowledge(id, actor, note),
+      resolve: (id, actor, note) => d.incidents.resolve(id, actor, note),
     },
     devices: {
       list: () => d.site.devices.map(view),

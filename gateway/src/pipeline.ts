@@ -83,7 +83,10 @@ export class Pipeline {
       'Events whose ts was too far from the gateway clock',
       () => [[{}, engineStats.skewed]],
     );
+    // Every committed change is announced once: escalations from the scheduler, operator actions
+    // (acknowledge, resolve) from the service; engine transitions from flush() below.
     d.scheduler.onChanges((changes) => this.announce(changes));
+    d.incidents.onChanges((changes) => this.announce(changes));
     // A reloaded rule may be due at once (a shorter `for`): let the engine look now.
     d.ruleset.onLoaded(() => {
       if (!this.stopped) setImmediate(() => this.onTimer());

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { after, before, test } from 'node:test';
-import mqtt from 'mqtt';
+import mqtt, { type MqttClient } from 'mqtt';
 import { eventually, GatewayProcess, tempDir } from './support/gateway-process.js';
 import { Mosquitto } from './support/mosquitto.js';
 
@@ -9,6 +9,7 @@ import { Mosquitto } from './support/mosquitto.js';
 // a real Mosquitto, real mosquitto_pub as the device, the same ingest path and rules.
 
 let broker: Mosquitto;
+const clients: MqttClient[] = [];
 
 /** Publishes with the real mosquitto_pub client (QoS 1), as a device on the site's broker would. */
 function pub(topic: string, payload: string): void {
@@ -23,12 +24,14 @@ before(async () => {
 });
 
 after(async () => {
+  for (const c of clients) await c.endAsync(true).catch(() => undefined);
   await gw?.stop();
   await broker?.stop();
 });
 
 test('external broker - events published on Mosquitto open incidents and the incident is published back', async () => {
   const watcher = await mqtt.connectAsync(broker.url);
+  clients.push(watcher);
   const seen: any[] = [];
   await watcher.subscribeAsync('vigie/airport/incidents/#');
   watcher.on('message', (_t, p) => seen.push(JSON.parse(p.toString())));
@@ -46,6 +49,16 @@ test('external broker - events published on Mosquitto open incidents and the inc
   const published = await eventually('the incident on MQTT', () => seen.find((m) => m.id === inc.id));
   assert.equal(published.transition, 'opened');
   assert.equal(published.device, 'aed-gate-g');
+
+  // An operator's acknowledgement is published once, like every transition.
+  const ack = await gw.request('POST', `/incidents/${inc.id}/acknowledge`, { by: 'claire' });
+  assert.equal(ack.status, 200);
+  await gw.request('POST', `/incidents/${inc.id}/acknowledge`, { by: 'claire' }); // a double click
+  await eventually('the acknowledgement on MQTT', () =>
+    seen.some((m) => m.id === inc.id && m.transition === 'acknowledged'),
+  );
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(seen.filter((m) => m.id === inc.id && m.transition === 'acknowledged').length, 1);
 
   // A malformed payload through the external broker is rejected and counted, like on the embedded one.
   pub('vigie/airport/aed/aed-gate-g', '{nope');
@@ -69,7 +82,6 @@ test('external broker - events published on Mosquitto open incidents and the inc
     20_000,
     500,
   );
-  await watcher.endAsync(true);
 });
 
 test('external broker - an alarm published while the gateway restarts is not lost (persistent session)', async () => {
