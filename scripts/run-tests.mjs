@@ -32,7 +32,16 @@ function run(group, list, concurrency) {
   for (const f of list) process.stdout.write(`   ${relative(root, f)}\n`);
   const r = spawnSync(
     process.execPath,
-    ['--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...list],
+    // A failed test must fail the run, not hang it: every test has a time limit, and a client a
+    // failed test left open cannot keep the process alive after the last test.
+    [
+      '--test',
+      `--test-concurrency=${concurrency}`,
+      '--test-timeout=180000',
+      '--test-force-exit',
+      '--test-reporter=spec',
+      ...list,
+    ],
     { stdio: 'inherit', cwd: root, env: { ...process.env, VIGIE_TEST: '1' } },
   );
   return r.status ?? 1;

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import mqtt from 'mqtt';
+import mqtt, { type MqttClient } from 'mqtt';
 import { eventually, GatewayProcess, tempDir } from './support/gateway-process.js';
 
 // Rule files are edited by people: a typo must never leave the site unwatched, neither while the
@@ -36,7 +36,9 @@ engage:
 `;
 
 let gw: GatewayProcess | undefined;
+const clients: MqttClient[] = [];
 after(async () => {
+  for (const c of clients) await c.endAsync(true).catch(() => undefined);
   await gw?.stop();
 });
 
@@ -48,6 +50,7 @@ test('rules - a pending for window survives a reload of an unchanged rule in the
   gw = new GatewayProcess(dir, { rules });
   await gw.start();
   const door = await mqtt.connectAsync(gw.mqttUrl, { username: 'door-g12', password: 'demo-door-g12' });
+  clients.push(door);
   await door.publishAsync('vigie/airport/door/door-g12', JSON.stringify({ open: true, ts: Date.now() }), {
     qos: 1,
   });
@@ -63,7 +66,6 @@ test('rules - a pending for window survives a reload of an unchanged rule in the
   });
   assert.ok(inc.openedAt >= t0 + 2900, 'opened when its window ended, not restarted by the reload');
   assert.ok(inc.openedAt <= t0 + 4500);
-  await door.endAsync(true);
   await gw.stop();
 });
 
@@ -87,11 +89,11 @@ test('rules - restarted on an invalid rule file, the gateway runs the last valid
   assert.equal(ready.status, 200, 'rules are running, so the gateway is ready');
 
   const aed = await mqtt.connectAsync(gw.mqttUrl, { username: 'aed-hall-b', password: 'demo-aed-hall-b' });
+  clients.push(aed);
   await aed.publishAsync('vigie/airport/aed/aed-hall-b', JSON.stringify({ present: false }), { qos: 1 });
   const [inc] = await eventually('the AED incident from the last valid rules', async () => {
     const l = (await gw!.get('/incidents?rule=aed-removed')).incidents;
     return l.length > 0 ? l : undefined;
   });
   assert.equal(inc.severity, 'critical');
-  await aed.endAsync(true);
 });
