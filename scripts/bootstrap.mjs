@@ -15,6 +15,9 @@ const runtimeOnly = process.argv.includes('--runtime');
 const DEBIAN = [
   ['mosquitto', 'mosquitto'],
   ['mosquitto_pub', 'mosquitto-clients'],
+  // Voice prompts are spoken by espeak-ng; the GSM modem is tested through a socat pty pair.
+  ['espeak-ng', 'espeak-ng'],
+  ['socat', 'socat'],
 ];
 
 function log(msg) {
