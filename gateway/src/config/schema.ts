@@ -57,11 +57,47 @@ const smsChannel = z.strictObject({
   authToken: z.string().min(1),
   /** Sender: an E.164 number or an alphanumeric sender id. */
   from: z.string().min(1),
-  /** Where the provider posts delivery status (queued, delivered, failed...). */
-  statusCallback: z.string().url().optional(),
   timeout: duration('10s'),
   maxAttempts: z.number().int().min(1).max(50).default(6),
   backoff: duration('2s'),
+  maxBackoff: duration('5m'),
+  /** A `modem` channel that sends instead when this API cannot be reached (site uplink down). */
+  fallback: z.string().optional(),
+});
+
+const voiceChannel = z.strictObject({
+  type: z.literal('voice'),
+  /** The Twilio-compatible API root (https://api.twilio.com for Twilio itself). */
+  baseUrl: z.string().url().default('https://api.twilio.com'),
+  accountSid: z.string().min(1),
+  authToken: z.string().min(1),
+  /** Caller id: an E.164 number of the account. */
+  from: z.string().min(1),
+  /** How long the phone rings before the call counts as not answered. */
+  ringTimeout: duration('30s'),
+  /** Answering-machine detection: a voicemail does not count as reaching the person. */
+  machineDetection: z.boolean().default(false),
+  timeout: duration('10s'),
+  /** Calls placed per delivery before it fails over (each no-answer or busy uses one). */
+  maxAttempts: z.number().int().min(1).max(10).default(2),
+  backoff: duration('1m'),
+  maxBackoff: duration('10m'),
+});
+
+const modemChannel = z.strictObject({
+  type: z.literal('modem'),
+  /** Serial device of the GSM modem (/dev/ttyUSB2, /dev/serial/by-id/...). */
+  path: z.string().min(1),
+  baudRate: z.number().int().positive().default(115200),
+  /** SIM PIN, when the SIM asks for one. */
+  pin: z
+    .string()
+    .regex(/^\d{4,8}$/)
+    .optional(),
+  /** Limit on one AT command's answer (sending an SMS can take several seconds on a weak network). */
+  timeout: duration('30s'),
+  maxAttempts: z.number().int().min(1).max(50).default(5),
+  backoff: duration('10s'),
   maxBackoff: duration('5m'),
 });
 
@@ -73,6 +109,8 @@ export const channelSchema = z.discriminatedUnion('type', [
   webhookChannel,
   emailChannel,
   smsChannel,
+  voiceChannel,
+  modemChannel,
   consoleChannel,
 ]);
 
@@ -112,6 +150,12 @@ export const configSchema = z.strictObject({
     .strictObject({
       host: z.string().default('0.0.0.0'),
       port: port.default(8080),
+      /**
+       * The URL at which providers and people reach this gateway (https://gw.example.com): Twilio
+       * posts status callbacks, replies and keypad input there and fetches voice prompts from it;
+       * alerts link to incidents under it. Required by voice, and by SMS status callbacks.
+       */
+      publicUrl: z.string().url().optional(),
     })
     .prefault({}),
   auth: z
@@ -137,6 +181,18 @@ export const configSchema = z.strictObject({
       deviceFlush: duration('5s'),
     })
     .prefault({}),
+  /** Voice prompts: generated from each alert's text with espeak-ng, served at signed expiring URLs. */
+  prompts: z
+    .strictObject({
+      /** Where generated WAV files are kept (default: {dataDir}/prompts). */
+      dir: z.string().optional(),
+      espeak: z.string().default('espeak-ng'),
+      /** Lifetime of a prompt URL handed to the provider. */
+      urlTtl: duration('15m'),
+      /** espeak-ng voice per language. */
+      voices: z.record(z.string(), z.string()).default({ en: 'en-gb', fr: 'fr-fr' }),
+    })
+    .prefault({}),
   channels: z.record(z.string().regex(/^[a-z0-9][a-z0-9-]*$/), channelSchema).default({}),
   /** The demo starts the device simulator with this scenario. */
   simulator: z
@@ -152,3 +208,5 @@ export type ChannelConfig = z.output<typeof channelSchema>;
 export type WebhookChannelConfig = z.output<typeof webhookChannel>;
 export type EmailChannelConfig = z.output<typeof emailChannel>;
 export type SmsChannelConfig = z.output<typeof smsChannel>;
+export type VoiceChannelConfig = z.output<typeof voiceChannel>;
+export type ModemChannelConfig = z.output<typeof modemChannel>;

@@ -10,6 +10,8 @@ export interface Recipient {
   phone?: string;
   email?: string;
   webhook?: string;
+  /** Language of the person's messages (`en`, `fr`); the site's language when the person has none. */
+  language?: string;
 }
 
 export interface Notification {
@@ -20,10 +22,26 @@ export interface Notification {
   step: number;
   /** 1 for the first try. */
   attempt: number;
+  /** The alert rendered for this channel's type and the recipient's language (engage/templates). */
   message: string;
+  /** E-mail subject, rendered the same way. */
+  subject?: string;
+  /** Language `message` is in. */
+  language: string;
+  /** When this attempt was claimed (epoch ms): a provider lookup after a crash searches from here. */
+  claimedAt: number;
 }
 
-export type SendResult = { ok: true; providerId?: string } | { ok: false; error: string; retryable: boolean };
+/**
+ * `awaitingStatus`: the provider accepted the request and will post the outcome later (status
+ * callback): the delivery waits in `sent` instead of counting as delivered.
+ */
+export type SendResult =
+  | { ok: true; providerId?: string; awaitingStatus?: boolean; via?: string }
+  | { ok: false; error: string; retryable: boolean };
+
+/** What the provider knows of an attempt that a crash cut between "request sent" and "recorded". */
+export type Reconciled = { found: true; providerId: string } | { found: false } | { unknown: string };
 
 export interface RetryPolicy {
   maxAttempts: number;
@@ -40,6 +58,12 @@ export interface Channel {
   readonly retry?: RetryPolicy;
   /** Must resolve (never reject) and give up when `signal` aborts. */
   send(n: Notification, signal: AbortSignal): Promise<SendResult>;
+  /**
+   * Asks the provider whether this attempt already reached it (list its recent messages or calls
+   * to the recipient since `n.claimedAt`). Channels without a way to ask leave it out: their
+   * receivers dedupe on the delivery id instead.
+   */
+  reconcile?(n: Notification, signal: AbortSignal): Promise<Reconciled>;
 }
 
 /** The recipient as stored on a delivery and shown in the audit trail: `person:alice`, `team:security`. */
