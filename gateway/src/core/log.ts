@@ -52,3 +52,6 @@ export function memoryLogger(): Logger & { lines: string[] } {
   const logger = createLogger('debug', 'test', { write: (l) => lines.push(l) }, 'json');
   return Object.assign(logger, { lines });
 }
+
+/** A logger that writes nothing (defaults for optional dependencies). */
+export const silentLogger: Logger = createLogger('error', 'silent', { write: () => {} });

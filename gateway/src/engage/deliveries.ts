@@ -121,6 +121,7 @@ export class DeliveryWorker {
     const incident = this.o.incidents.get(row.incident_id);
     let result: SendResult;
     const t0 = performance.now();
+    const now0 = this.o.clock.now();
     if (!channel) result = { ok: false, retryable: false, error: `no channel named "${row.channel}"` };
     else if (!incident) result = { ok: false, retryable: false, error: 'incident not found' };
     else if (incident.state !== 'open') {
@@ -140,6 +141,8 @@ export class DeliveryWorker {
         step: row.step,
         attempt: row.attempts,
         message: incident.message,
+        language: 'en',
+        claimedAt: now0,
       };
       const signal = AbortSignal.any([stop, limit.signal]);
       try {

@@ -6,12 +6,20 @@ import { ConsoleChannel } from './channels/console.js';
 import { WebhookChannel } from './channels/webhook.js';
 import { EmailChannel } from './channels/email.js';
 import { SmsChannel } from './channels/sms.js';
+import { VoiceChannel } from './channels/voice.js';
+import { ModemChannel } from './channels/modem.js';
 import type { LiveHub } from './live-hub.js';
+import type { PromptSource } from './voice/prompt-source.js';
 
 export interface ChannelDeps {
   logger: Logger;
   live?: LiveHub;
   clock?: Clock;
+  /** config `http.publicUrl`: where providers post callbacks and fetch prompts. */
+  publicUrl?: string;
+  prompts?: PromptSource;
+  /** Another configured channel by name (an SMS channel's modem fallback). */
+  channel?: (name: string) => Channel | undefined;
 }
 
 type Factory<T extends ChannelConfig> = (name: string, cfg: T, deps: ChannelDeps) => Channel;
@@ -21,7 +29,9 @@ const FACTORIES: { [K in ChannelConfig['type']]: Factory<Extract<ChannelConfig, 
   console: (name, _cfg, deps) => new ConsoleChannel(name, deps),
   webhook: (name, cfg, deps) => new WebhookChannel(name, cfg, deps.clock),
   email: (name, cfg) => new EmailChannel(name, cfg),
-  sms: (name, cfg) => new SmsChannel(name, cfg),
+  sms: (name, cfg, deps) => new SmsChannel(name, cfg, deps),
+  voice: (name, cfg, deps) => new VoiceChannel(name, cfg, deps),
+  modem: (name, cfg, deps) => new ModemChannel(name, cfg, deps),
 };
 
 /**
@@ -33,7 +43,10 @@ export function createChannels(
   deps: ChannelDeps,
 ): Map<string, Channel> {
   const out = new Map<string, Channel>();
-  for (const [name, cfg] of Object.entries(config)) out.set(name, build(name, cfg, deps));
+  const withLookup: ChannelDeps = { ...deps, channel: (name) => out.get(name) };
+  // Modems first: an SMS channel takes its fallback modem when it is built.
+  const entries = Object.entries(config).sort(([, a], [, b]) => rank(a) - rank(b));
+  for (const [name, cfg] of entries) out.set(name, build(name, cfg, withLookup));
   if (!out.has('console')) out.set('console', new ConsoleChannel('console', deps));
   return out;
 }
@@ -48,7 +61,15 @@ function build(name: string, cfg: ChannelConfig, deps: ChannelDeps): Channel {
       return FACTORIES.email(name, cfg, deps);
     case 'sms':
       return FACTORIES.sms(name, cfg, deps);
+    case 'voice':
+      return FACTORIES.voice(name, cfg, deps);
+    case 'modem':
+      return FACTORIES.modem(name, cfg, deps);
   }
+}
+
+function rank(c: ChannelConfig): number {
+  return c.type === 'modem' ? 0 : 1;
 }
 
 /** Names of the channels of type `console` (they address a team once instead of each member). */

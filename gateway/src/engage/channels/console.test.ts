@@ -23,6 +23,8 @@ test('console - a notification is logged and reaches live subscribers', async ()
       step: 0,
       attempt: 1,
       message: 'AED cabinet opened',
+      language: 'en',
+      claimedAt: 0,
     },
     new AbortController().signal,
   );

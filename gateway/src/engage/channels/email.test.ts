@@ -113,6 +113,8 @@ function note(snapshot: string | undefined): Notification {
     step: 0,
     attempt: 1,
     message: incident.message,
+    language: 'en',
+    claimedAt: 0,
   };
 }
 

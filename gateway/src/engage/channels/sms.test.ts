@@ -118,6 +118,8 @@ function note(
     step: 0,
     attempt: 1,
     message,
+    language: 'en',
+    claimedAt: 0,
   };
 }
 
@@ -126,7 +128,7 @@ const never = new AbortController().signal;
 test('sms - the Messages resource accepts the request; the message carries the camera link', async () => {
   seen.length = 0;
   answer = 'ok';
-  const r = await new SmsChannel('sms', cfg({ statusCallback: 'https://gw.example/api/v1/hooks/sms' })).send(
+  const r = await new SmsChannel('sms', cfg({ fallback: undefined })).send(
     note('+33612345601'),
     never,
   );

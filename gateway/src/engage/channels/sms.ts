@@ -1,5 +1,7 @@
 import type { SmsChannelConfig } from '../../config/schema.js';
 import type { Channel, Notification, RetryPolicy, SendResult } from '../channel.js';
+import type { ChannelDeps } from '../registry.js';
+import { silentLogger } from '../../core/log.js';
 
 /*
  * SMS through a Twilio-compatible REST API (the real Twilio, or any provider speaking its shape):
@@ -23,6 +25,7 @@ export class SmsChannel implements Channel {
   constructor(
     readonly name: string,
     private readonly cfg: SmsChannelConfig,
+    private readonly deps: ChannelDeps = { logger: silentLogger },
   ) {
     this.retry = { maxAttempts: cfg.maxAttempts, backoffMs: cfg.backoff, maxBackoffMs: cfg.maxBackoff };
   }
@@ -37,7 +40,8 @@ export class SmsChannel implements Channel {
     if (ctx.camera?.stream && !body.includes(ctx.camera.stream)) body += ` Camera: ${ctx.camera.stream}`;
     if (body.length > MAX_BODY) body = body.slice(0, MAX_BODY - 1) + '…';
     const form = new URLSearchParams({ To: to, From: this.cfg.from, Body: body });
-    if (this.cfg.statusCallback) form.set('StatusCallback', this.cfg.statusCallback);
+    if (this.deps.publicUrl)
+      form.set('StatusCallback', `${this.deps.publicUrl.replace(/\/+$/, '')}/hooks/twilio/status/${n.deliveryId}`);
     const url = `${this.cfg.baseUrl.replace(/\/+$/, '')}/2010-04-01/Accounts/${encodeURIComponent(this.cfg.accountSid)}/Messages.json`;
     let res: Response;
     try {

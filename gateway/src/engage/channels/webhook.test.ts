@@ -38,6 +38,8 @@ const note = (over: Partial<Notification> = {}): Notification => ({
   step: 0,
   attempt: 1,
   message: incident.message,
+  language: 'en',
+  claimedAt: 0,
   ...over,
 });
 
