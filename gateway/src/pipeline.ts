@@ -7,6 +7,7 @@ import type { Logger } from './core/log.js';
 import type { Registry } from './core/metrics.js';
 import type { LiveHub } from './engage/live-hub.js';
 import type { EngageScheduler } from './engage/scheduler.js';
+import { planRule } from './route/rule-plan.js';
 import type { Ingest } from './listen/ingest.js';
 import type { MqttTransport } from './listen/transport.js';
 import type { IncidentChange, IncidentService } from './route/incidents.js';
@@ -179,7 +180,7 @@ export class Pipeline {
       changes = this.d.incidents.applyTransitions(
         transitions,
         keys,
-        (id) => this.d.ruleset.rule(id),
+        (id) => planRule(this.d.ruleset.rule(id), this.d.site),
         (id) => this.devices.get(id),
         devices,
       );
@@ -216,7 +217,8 @@ export class Pipeline {
   }
 
   private hasSteps(ruleId: string): boolean {
-    return (this.d.ruleset.rule(ruleId)?.engage.steps.length ?? 1) > 0;
+    const rule = this.d.ruleset.rule(ruleId);
+    return !rule || rule.engage.steps.length > 0 || rule.engage.policy !== undefined;
   }
 
   private armTimer(): void {

@@ -14,6 +14,10 @@ export interface RuleEnv {
   targets: ReadonlySet<string>;
   /** `console`, `ops-webhook`. */
   channels: ReadonlySet<string>;
+  /** Escalation policies of the site file. */
+  policies?: ReadonlySet<string>;
+  /** Message templates of the site file. */
+  templates?: ReadonlySet<string>;
 }
 
 export interface DeviceSelector {
@@ -42,7 +46,13 @@ export interface CompiledRule {
   forMs: number;
   clear: 'auto' | 'manual';
   route: { team?: string; context: string[] };
-  engage: { message: string; steps: CompiledStep[]; repeat?: { everyMs: number; times: number } };
+  engage: {
+    message: string;
+    steps: CompiledStep[];
+    repeat?: { everyMs: number; times: number };
+    policy?: string;
+    template?: string;
+  };
   /** Changes whenever the rule's meaning changes (not when it only moves in its file). */
   hash: string;
   matches(device: DeviceInfo): boolean;
@@ -131,6 +141,17 @@ function compileOne(spec: RuleSpec, env: RuleEnv, at: At): CompiledRule | undefi
       return [];
     }),
   }));
+  const { policy, template } = spec.engage;
+  if (policy && !env.policies?.has(policy.value))
+    at(
+      policy.line,
+      `engage.policy: "${policy.value}" is not a policy of the site (known: ${[...(env.policies ?? [])].join(', ') || 'none'})`,
+    );
+  if (template && !env.templates?.has(template.value))
+    at(
+      template.line,
+      `engage.template: "${template.value}" is not a template of the site (known: ${[...(env.templates ?? [])].join(', ') || 'none'})`,
+    );
   const built = buildCondition(spec.when, resolver(env, at));
   const slots = built.slots;
   const selector: DeviceSelector = sel.all
@@ -160,6 +181,8 @@ function compileOne(spec: RuleSpec, env: RuleEnv, at: At): CompiledRule | undefi
       message: spec.engage.message,
       steps,
       ...(spec.engage.repeat ? { repeat: spec.engage.repeat } : {}),
+      ...(policy ? { policy: policy.value } : {}),
+      ...(template ? { template: template.value } : {}),
     },
     hash: hashValue(spec),
     matches: matcher(selector),

@@ -157,16 +157,23 @@ function parseRoute(r: YamlReader, e: Entry): RuleSpec['route'] | undefined {
 }
 
 function parseEngage(r: YamlReader, e: Entry): RuleSpec['engage'] | undefined {
-  const m = r.map(e.value, 'engage', ['message', 'steps', 'repeat'], e.keyLine);
+  const m = r.map(e.value, 'engage', ['message', 'steps', 'repeat', 'policy', 'template'], e.keyLine);
   if (!m) return undefined;
+  const pe = m.get('policy');
+  const policy = pe && r.str(pe, 'engage.policy');
+  const te = m.get('template');
+  const template = te && r.str(te, 'engage.template');
   const me = m.get('message');
-  if (!me) r.problem(e.keyLine, 'engage.message: missing (the text people receive)');
-  const message = me && r.str(me, 'engage.message');
+  // With a policy or a template the message is optional: it only titles the incident.
+  if (!me && !pe && !te) r.problem(e.keyLine, 'engage.message: missing (the text people receive)');
+  const message = me ? r.str(me, 'engage.message') : INCIDENT_ONLY.message;
   const se = m.get('steps');
-  if (!se) r.problem(e.keyLine, 'engage.steps: missing (who is notified)');
-  const steps = se && parseSteps(r, se);
+  if (se && pe) return void r.problem(se.keyLine, 'engage: give steps or a policy, not both');
+  if (!se && !pe) r.problem(e.keyLine, 'engage.steps: missing (who is notified), or name a policy');
+  const steps = se ? parseSteps(r, se) : [];
   let repeat: { everyMs: number; times: number } | undefined;
   const re = m.get('repeat');
+  if (re && pe) return void r.problem(re.keyLine, 'engage.repeat: a policy says how it repeats');
   if (re) {
     const rm = r.map(re.value, 'engage.repeat', ['every', 'times'], re.keyLine);
     if (!rm) return undefined;
@@ -178,8 +185,12 @@ function parseEngage(r: YamlReader, e: Entry): RuleSpec['engage'] | undefined {
     if (everyMs === undefined || times === undefined) return undefined;
     repeat = { everyMs, times };
   }
-  if (!message || !steps) return undefined;
-  return repeat ? { message, steps, repeat } : { message, steps };
+  if (!message || !steps || (pe && !policy) || (te && !template)) return undefined;
+  const out: RuleSpec['engage'] = { message, steps };
+  if (repeat) out.repeat = repeat;
+  if (pe && policy) out.policy = { value: policy, line: r.line(pe.value, pe.keyLine) };
+  if (te && template) out.template = { value: template, line: r.line(te.value, te.keyLine) };
+  return out;
 }
 
 function parseSteps(r: YamlReader, e: Entry): StepSpec[] | undefined {

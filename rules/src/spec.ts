@@ -54,5 +54,13 @@ export interface RuleSpec {
   forMs: number;
   clear: 'auto' | 'manual';
   route: { team?: Ref; context?: readonly Ref[] };
-  engage: { message: string; steps: readonly StepSpec[]; repeat?: { everyMs: number; times: number } };
+  engage: {
+    message: string;
+    steps: readonly StepSpec[];
+    repeat?: { everyMs: number; times: number };
+    /** An escalation policy of the site file, instead of steps. */
+    policy?: Ref;
+    /** A message template of the site file (per channel and language). */
+    template?: Ref;
+  };
 }

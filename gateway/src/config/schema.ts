@@ -193,6 +193,27 @@ export const configSchema = z.strictObject({
       voices: z.record(z.string(), z.string()).default({ en: 'en-gb', fr: 'fr-fr' }),
     })
     .prefault({}),
+  /** Storm control: what keeps an evacuation or a flapping contact from paging people 40 times. */
+  storm: z
+    .strictObject({
+      /** When more than `after` incidents of one rule open within `window`, the rest become one grouped alert. */
+      group: z
+        .strictObject({ after: z.number().int().min(1).default(3), window: duration('1m') })
+        .prefault({}),
+      /** A rule+device opening more than `threshold` times within `window` is flapping: its next incidents page nobody. */
+      flap: z
+        .strictObject({ threshold: z.number().int().min(2).default(4), window: duration('10m') })
+        .prefault({}),
+      /** Notifications sent at most per person and per site within `window`; critical alerts are never held back. */
+      rate: z
+        .strictObject({
+          perPerson: z.number().int().min(1).default(12),
+          perSite: z.number().int().min(1).default(120),
+          window: duration('10m'),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
   channels: z.record(z.string().regex(/^[a-z0-9][a-z0-9-]*$/), channelSchema).default({}),
   /** The demo starts the device simulator with this scenario. */
   simulator: z
@@ -205,6 +226,7 @@ export const configSchema = z.strictObject({
 
 export type Config = z.output<typeof configSchema>;
 export type ChannelConfig = z.output<typeof channelSchema>;
+export type StormConfig = Config['storm'];
 export type WebhookChannelConfig = z.output<typeof webhookChannel>;
 export type EmailChannelConfig = z.output<typeof emailChannel>;
 export type SmsChannelConfig = z.output<typeof smsChannel>;

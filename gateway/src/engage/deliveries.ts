@@ -7,8 +7,20 @@ import type { IncidentService } from '../route/incidents.js';
 import type { DeliveryRow } from '../route/rows.js';
 import { recipientFromRow } from '../route/rows.js';
 import { backoffDelay, DEFAULT_RETRY } from './backoff.js';
-import type { Channel, SendResult } from './channel.js';
+import type { Channel, Notification, SendResult } from './channel.js';
 import { DeliveryStore } from './delivery-store.js';
+import { plainCompose, type Compose } from './composer.js';
+import type { Incident } from '../route/model.js';
+
+/** Storm control's rate limits (config `storm.rate`). */
+export interface RateLimits {
+  perPerson: number;
+  perSite: number;
+  window: number;
+}
+
+/** Channel types that page a person (rate limits apply); console and webhooks feed systems. */
+const PAGING = new Set(['sms', 'voice', 'modem', 'email']);
 
 export interface DeliveryWorkerOptions {
   db: Database;
@@ -23,9 +35,18 @@ export interface DeliveryWorkerOptions {
   sendTimeoutMs?: number;
   /** For tests: the jitter source. */
   random?: () => number;
+  /** Renders the alert per channel type and language (default: the rule's message). */
+  compose?: Compose;
+  /** Per-person and per-site limits; none when absent. */
+  rate?: RateLimits;
+  /**
+   * Called inside the transaction that records a delivery as failed for good: the place to queue
+   * the person's next channel (engage/failover.ts).
+   */
+  onFailed?: (row: DeliveryRow, incident: Incident | undefined, now: number) => void;
 }
 
-type Outcome = 'delivered' | 'retry' | 'failed' | 'cancelled';
+type Outcome = 'delivered' | 'sent' | 'retry' | 'failed' | 'cancelled' | 'suppressed';
 
 /**
  * Sends pending deliveries through their channels. Delivery state machine:
@@ -57,8 +78,9 @@ export class DeliveryWorker {
 
   /**
    * Call once at start. Rows still `sending` were cut by a crash: the send may or may not have
-   * reached the receiver, so they are sent again; the Idempotency-Key (the delivery id, the same
-   * on every attempt) lets the receiver drop the duplicate.
+   * reached the receiver. They are marked `interrupted`: a channel that can ask its provider
+   * (reconcile) does so before sending again; the others send again with the same delivery id
+   * (the Idempotency-Key), which their receivers use to drop the duplicate.
    */
   recover(): number {
     const n = this.store.recover(this.o.clock.now());
@@ -81,7 +103,7 @@ export class DeliveryWorker {
     for (const row of this.store.due(this.o.clock.now(), room)) {
       if (started >= room) break;
       if (this.inFlight.has(row.id)) continue;
-      const claimed = this.store.claim(row.id);
+      const claimed = this.store.claim(row.id, this.o.clock.now());
       if (!claimed) continue;
       const abort = new AbortController();
       const done = this.attempt(claimed, abort.signal).finally(() => {
@@ -121,7 +143,7 @@ export class DeliveryWorker {
     const incident = this.o.incidents.get(row.incident_id);
     let result: SendResult;
     const t0 = performance.now();
-    const now0 = this.o.clock.now();
+    const claimedAt = row.claimed_at ?? this.o.clock.now();
     if (!channel) result = { ok: false, retryable: false, error: `no channel named "${row.channel}"` };
     else if (!incident) result = { ok: false, retryable: false, error: 'incident not found' };
     else if (incident.state !== 'open') {
@@ -131,23 +153,32 @@ export class DeliveryWorker {
       this.record(row, channel, result, 0, 'cancelled');
       return;
     } else {
+      const limited = this.overLimit(row, channel, incident, claimedAt);
+      if (limited) {
+        this.record(row, channel, { ok: false, retryable: false, error: limited }, 0, 'suppressed');
+        return;
+      }
+      const recipient = recipientFromRow(row);
+      const composed = (this.o.compose ?? plainCompose)(incident, recipient, channel.type, claimedAt);
+      const n: Notification = {
+        deliveryId: row.id,
+        incident,
+        recipient,
+        step: row.step,
+        attempt: row.attempts,
+        message: composed.message,
+        language: composed.language,
+        claimedAt,
+      };
+      if (composed.subject !== undefined) n.subject = composed.subject;
       // A referenced timer (AbortSignal.timeout's is not): an attempt under way keeps the process up.
       const limit = new AbortController();
       const timer = setTimeout(() => limit.abort(), this.o.sendTimeoutMs ?? 60_000);
-      const n = {
-        deliveryId: row.id,
-        incident,
-        recipient: recipientFromRow(row),
-        step: row.step,
-        attempt: row.attempts,
-        message: incident.message,
-        language: 'en',
-        claimedAt: now0,
-      };
       const signal = AbortSignal.any([stop, limit.signal]);
       try {
         // The race keeps a channel that ignores its signal from holding a worker slot forever.
-        result = await Promise.race([channel.send(n, signal), whenAborted(signal)]);
+        const found = row.interrupted ? await this.reconcile(channel, n, signal) : undefined;
+        result = found ?? (await Promise.race([channel.send(n, signal), whenAborted(signal)]));
       } catch (err) {
         // Channels should not throw; if one does, treat it as a passing fault.
         result = { ok: false, retryable: true, error: (err as Error).message };
@@ -160,19 +191,62 @@ export class DeliveryWorker {
     this.record(row, channel, result, performance.now() - t0);
   }
 
+  /**
+   * After a crash between "request sent" and "recorded": did the provider get it? Found means no
+   * second call or SMS; not found, or the provider cannot say, means send (rather twice than never
+   * for an alarm; the timeline records the doubt).
+   */
+  private async reconcile(
+    channel: Channel,
+    n: Notification,
+    signal: AbortSignal,
+  ): Promise<SendResult | undefined> {
+    if (!channel.reconcile) return undefined;
+    const r = await Promise.race([
+      channel.reconcile(n, signal),
+      whenAborted(signal).then(() => ({ unknown: 'aborted' }) as const),
+    ]);
+    if ('found' in r && r.found) {
+      this.o.logger.info('an interrupted attempt had reached the provider: not sent again', {
+        delivery: n.deliveryId,
+        providerId: r.providerId,
+      });
+      return { ok: true, providerId: r.providerId, awaitingStatus: true };
+    }
+    if ('unknown' in r)
+      this.o.logger.warn('cannot tell whether an interrupted attempt reached the provider: sending again', {
+        delivery: n.deliveryId,
+        reason: r.unknown,
+      });
+    return undefined;
+  }
+
+  /** Why this send must be held back by storm control, or undefined. Critical alerts never are. */
+  private overLimit(row: DeliveryRow, channel: Channel, incident: Incident, now: number): string | undefined {
+    const rate = this.o.rate;
+    if (!rate || incident.severity === 'critical' || !PAGING.has(channel.type)) return undefined;
+    const since = now - rate.window;
+    // The row itself is `sending` and counts: more than the limit means over it.
+    if (this.store.recentSends(since, row.recipient) > rate.perPerson)
+      return `suppressed: ${row.recipient} already got ${rate.perPerson} alerts within ${Math.round(rate.window / 60_000)} min`;
+    if (this.store.recentSends(since) > rate.perSite)
+      return `suppressed: the site already sent ${rate.perSite} alerts within ${Math.round(rate.window / 60_000)} min`;
+    return undefined;
+  }
+
   private record(
     row: DeliveryRow,
     channel: Channel | undefined,
     result: SendResult,
     latencyMs: number,
-    forced?: 'cancelled',
+    forced?: 'cancelled' | 'suppressed',
   ): void {
     const now = this.o.clock.now();
     const policy = channel?.retry ?? DEFAULT_RETRY;
     let outcome: Outcome;
     let nextAttemptAt: number | undefined;
     if (forced) outcome = forced;
-    else if (result.ok) outcome = 'delivered';
+    else if (result.ok) outcome = result.awaitingStatus ? 'sent' : 'delivered';
     else if (result.retryable && (row.attempts < policy.maxAttempts || this.stopped)) {
       outcome = 'retry';
       // An attempt cut short by our own shutdown is not the receiver's fault: try again at once on restart.
@@ -190,12 +264,19 @@ export class DeliveryWorker {
     };
     if (!result.ok) detail.error = result.error;
     if (result.ok && result.providerId) detail.providerId = result.providerId;
+    if (result.ok && result.via) detail.via = result.via;
     if (nextAttemptAt !== undefined) detail.nextAttemptAt = nextAttemptAt;
     try {
       this.o.db.transaction(() => {
-        if (result.ok) this.store.delivered(row.id, now, latency);
-        else if (outcome === 'retry') this.store.retry(row.id, nextAttemptAt ?? now, result.error);
+        if (result.ok) {
+          this.store.delivered(row.id, now, latency, {
+            state: result.awaitingStatus ? 'sent' : 'delivered',
+            ...(result.providerId ? { providerId: result.providerId } : {}),
+            ...(result.via ? { via: result.via } : {}),
+          });
+        } else if (outcome === 'retry') this.store.retry(row.id, nextAttemptAt ?? now, result.error);
         else if (outcome === 'cancelled') this.store.cancelled(row.id, result.error);
+        else if (outcome === 'suppressed') this.store.suppressed(row.id, result.error);
         else this.store.failed(row.id, result.error);
         this.store.appendTimeline({
           incidentId: row.incident_id,
@@ -204,6 +285,7 @@ export class DeliveryWorker {
           actor: 'system',
           detail,
         });
+        if (outcome === 'failed') this.o.onFailed?.(row, this.o.incidents.get(row.incident_id), now);
       })();
     } catch (err) {
       // The row stays `sending`; recover() resends it at the next start.
@@ -224,11 +306,11 @@ export class DeliveryWorker {
     };
     if (outcome === 'failed')
       this.o.logger.warn('notification failed', { ...log, error: result.ok ? '' : result.error });
-    else if (outcome === 'cancelled')
-      this.o.logger.info('notification cancelled', { ...log, reason: result.ok ? '' : result.error });
+    else if (outcome === 'cancelled' || outcome === 'suppressed')
+      this.o.logger.info(`notification ${outcome}`, { ...log, reason: result.ok ? '' : result.error });
     else if (outcome === 'retry')
       this.o.logger.info('notification will be retried', { ...log, error: result.ok ? '' : result.error });
-    else this.o.logger.debug('notification delivered', { ...log, latencyMs: latency });
+    else this.o.logger.debug(`notification ${outcome}`, { ...log, latencyMs: latency });
   }
 }
 

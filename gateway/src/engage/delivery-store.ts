@@ -15,16 +15,24 @@ export class DeliveryStore {
       ),
       get: p('SELECT * FROM deliveries WHERE id = ?'),
       claim: p(
-        `UPDATE deliveries SET state = 'sending', attempts = attempts + 1 WHERE id = ? AND state = 'pending'`,
+        `UPDATE deliveries SET state = 'sending', attempts = attempts + 1, claimed_at = ? WHERE id = ? AND state = 'pending'`,
       ),
       delivered: p(
-        `UPDATE deliveries SET state = 'delivered', delivered_at = ?, latency_ms = ?, last_error = NULL WHERE id = ?`,
+        `UPDATE deliveries SET state = @state, delivered_at = CASE WHEN @state = 'delivered' THEN @at ELSE delivered_at END,
+         latency_ms = @latency, last_error = NULL, interrupted = 0, provider_id = @providerId,
+         provider_status = COALESCE(@providerStatus, provider_status), sent_via = @via WHERE id = @id`,
+      ),
+      suppressed: p(`UPDATE deliveries SET state = 'suppressed', last_error = ? WHERE id = ?`),
+      recentSends: p(
+        `SELECT COUNT(*) AS n FROM deliveries WHERE claimed_at >= ? AND state IN ('sending', 'sent', 'delivered')
+         AND (? IS NULL OR recipient = ?)`,
       ),
       retry: p(`UPDATE deliveries SET state = 'pending', next_attempt_at = ?, last_error = ? WHERE id = ?`),
       failed: p(`UPDATE deliveries SET state = 'failed', last_error = ? WHERE id = ?`),
       cancelled: p(`UPDATE deliveries SET state = 'cancelled', last_error = ? WHERE id = ?`),
       recover: p(
-        `UPDATE deliveries SET state = 'pending', next_attempt_at = MIN(next_attempt_at, ?) WHERE state = 'sending'`,
+        `UPDATE deliveries SET state = 'pending', interrupted = 1, next_attempt_at = MIN(next_attempt_at, ?)
+         WHERE state = 'sending'`,
       ),
       nextDue: p(`SELECT MIN(next_attempt_at) AS due FROM deliveries WHERE state = 'pending'`),
       timeline: p(
@@ -38,13 +46,40 @@ export class DeliveryStore {
   }
 
   /** pending -> sending, attempts + 1; undefined when someone else took it. */
-  claim(id: string): DeliveryRow | undefined {
-    if (this.s.claim.run(id).changes === 0) return undefined;
+  claim(id: string, now: number): DeliveryRow | undefined {
+    if (this.s.claim.run(now, id).changes === 0) return undefined;
     return this.s.get.get(id) as DeliveryRow;
   }
 
-  delivered(id: string, at: number, latencyMs: number): void {
-    this.s.delivered.run(at, latencyMs, id);
+  get(id: string): DeliveryRow | undefined {
+    return this.s.get.get(id) as DeliveryRow | undefined;
+  }
+
+  /** `delivered`, or `sent` when the provider will tell the outcome in a status callback. */
+  delivered(
+    id: string,
+    at: number,
+    latencyMs: number,
+    o: { state: 'delivered' | 'sent'; providerId?: string; providerStatus?: string; via?: string },
+  ): void {
+    this.s.delivered.run({
+      id,
+      at,
+      latency: latencyMs,
+      state: o.state,
+      providerId: o.providerId ?? null,
+      providerStatus: o.providerStatus ?? null,
+      via: o.via ?? null,
+    });
+  }
+
+  suppressed(id: string, reason: string): void {
+    this.s.suppressed.run(reason, id);
+  }
+
+  /** Attempts started since `since`, for one recipient (`person:amina`) or the whole site. */
+  recentSends(since: number, recipient?: string): number {
+    return (this.s.recentSends.get(since, recipient ?? null, recipient ?? null) as { n: number }).n;
   }
 
   retry(id: string, nextAttemptAt: number, error: string): void {

@@ -51,7 +51,7 @@ export function expandStep(site: Site, step: EngageStep, opts: ExpandOptions): P
   }
   const out: PlannedDelivery[] = [];
   for (const channel of step.via) {
-    const targets = opts.isConsole(channel) ? entries : persons.map(personRecipient);
+    const targets = opts.isConsole(channel) ? entries : persons.map((p) => personRecipient(p, site.language));
     const once = new Set<string>();
     for (const recipient of targets) {
       const key = recipientKey(recipient);
@@ -75,8 +75,10 @@ function splitEntry(
   return ['team', raw];
 }
 
-function personRecipient(p: Person): Recipient {
+export function personRecipient(p: Person, siteLanguage?: string): Recipient {
   const r: Recipient = { kind: 'person', id: p.id, name: p.name };
+  const language = p.language ?? siteLanguage;
+  if (language) r.language = language;
   if (p.phone) r.phone = p.phone;
   if (p.email) r.email = p.email;
   if (p.webhook) r.webhook = p.webhook;

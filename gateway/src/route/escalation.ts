@@ -1,5 +1,6 @@
 import type { Logger } from '../core/log.js';
-import { expandStep } from '../engage/recipients.js';
+import { expandStep, type PlannedDelivery } from '../engage/recipients.js';
+import type { EngageStep } from './rule-info.js';
 import type { Site } from '../site/model.js';
 import { newId } from './ids.js';
 import type { Incident } from './model.js';
@@ -7,6 +8,16 @@ import { nextEscalation } from './open.js';
 import { planFromRow } from './rows.js';
 import type { EngagePlan } from './rule-info.js';
 import type { IncidentStore } from './store.js';
+
+/**
+ * Who one step reaches when it runs at `at`: deliveries, and the people left out with why (quiet
+ * hours, nobody on call). The gateway passes one that knows rotations and preferences.
+ */
+export type StepResolver = (
+  step: EngageStep,
+  incident: Incident,
+  at: number,
+) => { planned: PlannedDelivery[]; skipped: { who: string; reason: string }[] };
 
 /**
  * Escalation of one incident: step 0 when it opens, each later step when its row falls due, the
@@ -19,13 +30,17 @@ export class Escalator {
     private readonly site: Site,
     private readonly logger: Logger,
     private readonly consoles: ReadonlySet<string>,
+    private readonly resolver?: StepResolver,
   ) {}
 
-  /** Runs step 0 of a new incident and schedules what follows; returns the deliveries created. */
-  start(i: Incident, plan: EngagePlan, now: number): number {
+  /**
+   * Runs step 0 of a new incident and schedules what follows; returns the deliveries created.
+   * `startAt` later than `now` holds the first step back (a grouped alert waits for its group).
+   */
+  start(i: Incident, plan: EngagePlan, now: number, startAt = now): number {
     if (plan.steps.length === 0) return 0;
-    const sent = this.runStep(i, plan, 0, now);
-    this.schedule(i.id, plan, 0, plan.repeat?.times ?? 0, now);
+    const sent = this.runStep(i, plan, 0, now, startAt);
+    this.schedule(i.id, plan, 0, plan.repeat?.times ?? 0, startAt);
     return sent;
   }
 
@@ -41,8 +56,8 @@ export class Escalator {
       return undefined;
     }
     const step = row.next_step;
-    // Only `repeat` runs a step that the incident has already reached.
-    const repeat = step === i.escalationStep;
+    // Only `repeat` runs a step the incident has already reached (or, for a policy, an earlier one).
+    const repeat = step <= i.escalationStep;
     const sent = this.runStep(i, plan, step, now);
     i.escalationStep = step;
     i.updatedAt = now;
@@ -62,12 +77,8 @@ export class Escalator {
     this.store.deleteEscalation(incidentId);
   }
 
-  private runStep(i: Incident, plan: EngagePlan, step: number, now: number): number {
-    const planned = expandStep(this.site, plan.steps[step], {
-      isConsole: (c) => this.consoles.has(c),
-      onUnknown: (entry) =>
-        this.logger.warn('escalation names nobody in the site file', { incident: i.id, entry }),
-    });
+  private runStep(i: Incident, plan: EngagePlan, step: number, now: number, due = now): number {
+    const { planned, skipped } = this.resolve(plan.steps[step], i, now);
     for (const p of planned) {
       this.store.insertDelivery({
         id: newId('dlv_', now),
@@ -76,9 +87,29 @@ export class Escalator {
         channel: p.channel,
         recipient: p.recipient,
         at: now,
+        due,
+      });
+    }
+    if (skipped.length > 0) {
+      this.store.appendTimeline({
+        incidentId: i.id,
+        at: now,
+        kind: 'note',
+        actor: 'system',
+        detail: { text: 'left out of this step', step, skipped },
       });
     }
     return planned.length;
+  }
+
+  private resolve(step: EngageStep, i: Incident, now: number): ReturnType<StepResolver> {
+    if (this.resolver) return this.resolver(step, i, now);
+    const planned = expandStep(this.site, step, {
+      isConsole: (c) => this.consoles.has(c),
+      onUnknown: (entry) =>
+        this.logger.warn('escalation names nobody in the site file', { incident: i.id, entry }),
+    });
+    return { planned, skipped: [] };
   }
 
   private schedule(

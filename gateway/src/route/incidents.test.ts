@@ -56,7 +56,7 @@ test('incidents - the database itself refuses a second active incident for one k
   const [{ incident }] = h.apply([openT(T0)]);
   const copy = h.db.prepare(
     `INSERT INTO incidents SELECT 'inc_copy', site, rule_id, rule_name, device_id, device_name, zone, severity, 'acknowledged',
-       reason, message, trigger_ts, opened_at, NULL, NULL, NULL, NULL, NULL, 0, values_json, context_json, updated_at
+       reason, message, trigger_ts, opened_at, NULL, NULL, NULL, NULL, NULL, 0, values_json, context_json, updated_at, NULL, NULL, 0
      FROM incidents WHERE id = ?`,
   );
   assert.throws(

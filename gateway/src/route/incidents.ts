@@ -11,6 +11,9 @@ import { Escalator } from './escalation.js';
 import { buildIncident, fallbackRule } from './open.js';
 import type { EngagePlan, RuleInfo } from './rule-info.js';
 import { IncidentStore } from './store.js';
+import type { StormConfig } from '../config/schema.js';
+import { newAckCode } from './ack-code.js';
+import type { StepResolver } from './escalation.js';
 
 export type { EngagePlan, EngageStep, RuleInfo } from './rule-info.js';
 
@@ -24,6 +27,13 @@ export interface IncidentChange {
   eventTs?: number;
 }
 
+type StormDecision =
+  | { kind: 'normal' }
+  | { kind: 'damped'; openings: number; windowMs: number }
+  | { kind: 'flapping'; flapping: { openings: number; windowMs: number } }
+  | { kind: 'grouped'; groupId: string; leader: string }
+  | { kind: 'leader'; groupId: string; closesAt: number };
+
 export interface KeyChanges {
   upserts: readonly KeyRecord[];
   deletes: readonly { ruleId: string; deviceId: string }[];
@@ -36,6 +46,12 @@ export interface IncidentServiceOptions {
   logger: Logger;
   /** Channel names that show one notification per team/person as written (default: `console`). */
   consoleChannels?: Iterable<string>;
+  /** Grouping and flap damping; none when absent (unit tests of the plain lifecycle). */
+  storm?: Pick<StormConfig, 'group' | 'flap'>;
+  /** Who a step reaches at a given time (people, teams, on-call rotations, preferences). */
+  resolveStep?: StepResolver;
+  /** For tests: the source of acknowledgement codes. */
+  random?: () => number;
 }
 
 /**
@@ -52,7 +68,13 @@ export class IncidentService {
   constructor(private readonly o: IncidentServiceOptions) {
     this.db = o.db;
     this.store = new IncidentStore(o.db);
-    this.escalator = new Escalator(this.store, o.site, o.logger, new Set(o.consoleChannels ?? ['console']));
+    this.escalator = new Escalator(
+      this.store,
+      o.site,
+      o.logger,
+      new Set(o.consoleChannels ?? ['console']),
+      o.resolveStep,
+    );
   }
 
   /** Hears operator changes (acknowledge, resolve) once committed; engine and escalation changes are returned instead. */
@@ -176,6 +198,11 @@ export class IncidentService {
       rule = fallbackRule(t);
     }
     const i = buildIncident(newId('inc_', now), this.o.site.id, t, rule, resolveDevice(t.deviceId), now);
+    i.ackCode = newAckCode((c) => this.store.ackCodeTaken(c), this.o.random);
+    const storm = this.stormFor(i, t.at, now);
+    if (storm.kind === 'damped') i.damped = true;
+    if (storm.kind === 'flapping') i.context = { ...i.context, flapping: storm.flapping };
+    if (storm.kind === 'grouped' || storm.kind === 'leader') i.groupId = storm.groupId;
     // Dedup: the engine should not open twice, but a replay or a restart may; the database's
     // partial unique index decides.
     if (!this.store.insertIfNoneActive(i)) return undefined;
@@ -184,21 +211,54 @@ export class IncidentService {
       steps: rule.engage.steps,
       repeat: rule.engage.repeat,
     };
-    const sent = this.escalator.start(i, plan, now);
+    let sent = 0;
+    if (storm.kind === 'leader') {
+      this.store.insertGroup({
+        id: storm.groupId,
+        rule_id: i.ruleId,
+        leader_id: i.id,
+        started_at: now,
+        closes_at: storm.closesAt,
+      });
+      // The grouped alert goes out when the group closes, with its final count.
+      sent = this.escalator.start(i, plan, now, storm.closesAt);
+    } else if (storm.kind !== 'damped' && storm.kind !== 'grouped') sent = this.escalator.start(i, plan, now);
+    const detail: Record<string, unknown> = {
+      reason: t.reason,
+      severity: t.severity,
+      triggerTs: t.triggerTs,
+      values: t.values,
+      deliveries: sent,
+    };
+    if (storm.kind !== 'normal') detail.storm = storm;
     this.store.appendTimeline({
       incidentId: i.id,
       at: t.at,
       kind: 'opened',
       actor: `rule:${t.ruleId}`,
-      detail: {
-        reason: t.reason,
-        severity: t.severity,
-        triggerTs: t.triggerTs,
-        values: t.values,
-        deliveries: sent,
-      },
+      detail,
     });
     return { kind: 'opened', incident: i };
+  }
+
+  /**
+   * Storm control (README "Storm control"): a device opening the same rule again and again is
+   * flapping and pages nobody past the threshold (the threshold-th alert says so); many incidents
+   * of one rule at once (an evacuation) fold into one grouped alert after the first few.
+   */
+  private stormFor(i: Incident, at: number, now: number): StormDecision {
+    const s = this.o.storm;
+    if (!s) return { kind: 'normal' };
+    const opened = this.store.openedSinceForDevice(i.ruleId, i.deviceId, at - s.flap.window) + 1;
+    if (opened > s.flap.threshold) return { kind: 'damped', openings: opened, windowMs: s.flap.window };
+    const group = this.store.openGroup(i.ruleId, now);
+    if (group) return { kind: 'grouped', groupId: group.id, leader: group.leader_id };
+    if (this.store.openedSinceForRule(i.ruleId, at - s.group.window) >= s.group.after) {
+      return { kind: 'leader', groupId: newId('grp_', now), closesAt: now + s.group.window };
+    }
+    if (opened === s.flap.threshold)
+      return { kind: 'flapping', flapping: { openings: opened, windowMs: s.flap.window } };
+    return { kind: 'normal' };
   }
 
   private clear(t: Transition): IncidentChange | undefined {
@@ -220,22 +280,72 @@ export class IncidentService {
     const result = this.db.transaction(() => {
       const i = this.mustGet(id);
       // Two operators pressing the same button: the second gets the incident as it is, no new entry.
-      if (i.state === to) return { i, changed: false };
-      assertTransition(i.state, to);
-      const now = this.o.clock.now();
-      i.state = to;
-      i.updatedAt = now;
-      if (to === 'acknowledged') [i.acknowledgedAt, i.acknowledgedBy] = [now, actor.id];
-      else [i.resolvedAt, i.resolvedBy] = [now, actor.id];
-      this.store.updateIncident(i);
-      this.escalator.stop(id);
-      const detail: Record<string, unknown> = { via: actor.via };
-      if (note) detail.note = note;
-      this.store.appendTimeline({ incidentId: id, at: now, kind: to, actor: actor.id, detail });
-      return { i, changed: true };
+      if (i.state === to) return { i, changed: [] as Incident[] };
+      const changed = [this.transition(i, actor, to, note)];
+      // The grouped alert stood for the whole group: acknowledging it acknowledges every member.
+      const group = to === 'acknowledged' && i.groupId ? this.store.getGroup(i.groupId) : undefined;
+      if (group && group.leader_id === i.id) {
+        for (const m of this.store.openGroupMembers(group.id)) {
+          changed.push(this.transition(m, actor, to, `with the group of ${i.id}`));
+        }
+      }
+      return { i: changed[0], changed };
     })();
-    if (result.changed) this.notify([{ kind: to, incident: result.i }]);
+    if (result.changed.length > 0) this.notify(result.changed.map((incident) => ({ kind: to, incident })));
     return result.i;
+  }
+
+  private transition(i: Incident, actor: Actor, to: 'acknowledged' | 'resolved', note?: string): Incident {
+    assertTransition(i.state, to);
+    const now = this.o.clock.now();
+    i.state = to;
+    i.updatedAt = now;
+    if (to === 'acknowledged') [i.acknowledgedAt, i.acknowledgedBy] = [now, actor.id];
+    else [i.resolvedAt, i.resolvedBy] = [now, actor.id];
+    this.store.updateIncident(i);
+    this.escalator.stop(i.id);
+    const detail: Record<string, unknown> = { via: actor.via };
+    if (note) detail.note = note;
+    this.store.appendTimeline({ incidentId: i.id, at: now, kind: to, actor: actor.id, detail });
+    return i;
+  }
+
+  /**
+   * Somebody asked (keypad 2, SMS "2") to skip the wait: the next escalation step falls due now.
+   * False when nothing is left to escalate to (then the caller says so).
+   */
+  escalateNow(id: string, actor: Actor): boolean {
+    return this.db.transaction(() => {
+      const i = this.mustGet(id);
+      const row = this.store.getEscalation(id);
+      if (i.state !== 'open' || !row) return false;
+      const now = this.o.clock.now();
+      this.store.setEscalation({
+        incidentId: id,
+        nextStep: row.next_step,
+        dueAt: Math.min(row.due_at, now),
+        repeatsLeft: row.repeats_left,
+        plan: JSON.parse(row.plan_json) as EngagePlan,
+      });
+      this.store.appendTimeline({
+        incidentId: id,
+        at: now,
+        kind: 'note',
+        actor: actor.id,
+        detail: { via: actor.via, text: 'asked to escalate now' },
+      });
+      return true;
+    })();
+  }
+
+  /** The active incident people know by this acknowledgement code. */
+  byAckCode(code: string): Incident | undefined {
+    return this.store.byAckCode(code);
+  }
+
+  /** How many incidents a group holds (its alert says so). */
+  groupSize(groupId: string): number {
+    return this.store.groupSize(groupId);
   }
 
   private notify(changes: readonly IncidentChange[]): void {

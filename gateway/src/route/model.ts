@@ -42,6 +42,12 @@ export interface Incident {
   /** Location, camera, speaker... as attached by the route stage. */
   context: Readonly<Record<string, unknown>>;
   updatedAt: number;
+  /** Four digits people quote to acknowledge by SMS (`ACK 4821`); unique among active incidents. */
+  ackCode?: string;
+  /** Storm control: the alert group it was folded into (one grouped alert instead of many). */
+  groupId?: string;
+  /** Storm control: opened while its device was flapping, so nobody was paged for it. */
+  damped?: boolean;
 }
 
 export type TimelineKind =
@@ -55,8 +61,14 @@ export interface TimelineEntry {
   detail: Readonly<Record<string, unknown>>;
 }
 
-/** `cancelled`: not sent because the incident was acknowledged, cleared or resolved first. */
-export type DeliveryState = 'pending' | 'sending' | 'delivered' | 'failed' | 'cancelled';
+/**
+ * pending -> sending -> sent (the provider took it; its status callback will tell) -> delivered | failed
+ *                    -> delivered (channels that know at once) | pending (retry) | failed
+ * `cancelled`: not sent because the incident was acknowledged, cleared or resolved first.
+ * `suppressed`: not sent because of a rate limit (storm control); the audit trail says which.
+ */
+export type DeliveryState =
+  'pending' | 'sending' | 'sent' | 'delivered' | 'failed' | 'cancelled' | 'suppressed';
 
 export interface Delivery {
   id: string;
@@ -72,6 +84,13 @@ export interface Delivery {
   deliveredAt?: number;
   /** Latency of the successful attempt, ms. */
   latencyMs?: number;
+  /** The provider's id (Twilio SM.../CA..., modem:<ref>) and its last reported status. */
+  providerId?: string;
+  providerStatus?: string;
+  /** The channel that actually carried it when a fallback did. */
+  sentVia?: string;
+  /** The delivery this one replaced on the person's next channel. */
+  failoverOf?: string;
 }
 
 export interface IncidentFilter {

@@ -28,6 +28,8 @@ export function buildIncident(
     if (wanted.includes(key) && device?.[key] !== undefined) context[key] = device[key];
   }
   if (rule.route?.team) context.team = rule.route.team;
+  // The composer renders every message of this incident with the rule's template.
+  if (rule.engage.template) context.template = rule.engage.template;
   const incident: Incident = {
     id,
     site: device?.site ?? siteId,
@@ -91,8 +93,9 @@ export function nextEscalation(
   const next = plan.steps[step + 1];
   if (next) return { nextStep: step + 1, dueAt: now + Math.max(0, next.afterMs), repeatsLeft };
   if (plan.repeat && repeatsLeft > 0 && plan.steps.length > 0) {
+    const from = Math.min(plan.repeat.fromStep ?? plan.steps.length - 1, plan.steps.length - 1);
     return {
-      nextStep: plan.steps.length - 1,
+      nextStep: from,
       dueAt: now + Math.max(1, plan.repeat.everyMs),
       repeatsLeft: repeatsLeft - 1,
     };

@@ -35,6 +35,9 @@ export interface IncidentRow {
   values_json: string;
   context_json: string;
   updated_at: number;
+  ack_code: string | null;
+  group_id: string | null;
+  damped: number;
 }
 
 export function incidentFromRow(r: IncidentRow): Incident {
@@ -62,6 +65,9 @@ export function incidentFromRow(r: IncidentRow): Incident {
   if (r.cleared_at !== null) i.clearedAt = r.cleared_at;
   if (r.resolved_at !== null) i.resolvedAt = r.resolved_at;
   if (r.resolved_by !== null) i.resolvedBy = r.resolved_by;
+  if (r.ack_code !== null) i.ackCode = r.ack_code;
+  if (r.group_id !== null) i.groupId = r.group_id;
+  if (r.damped) i.damped = true;
   return i;
 }
 
@@ -89,6 +95,9 @@ export function incidentToParams(i: Incident): Record<string, string | number | 
     values_json: JSON.stringify(i.values),
     context_json: JSON.stringify(i.context),
     updated_at: i.updatedAt,
+    ack_code: i.ackCode ?? null,
+    group_id: i.groupId ?? null,
+    damped: i.damped ? 1 : 0,
   };
 }
 
@@ -124,6 +133,12 @@ export interface DeliveryRow {
   last_error: string | null;
   delivered_at: number | null;
   latency_ms: number | null;
+  claimed_at: number | null;
+  interrupted: number;
+  provider_id: string | null;
+  provider_status: string | null;
+  sent_via: string | null;
+  failover_of: string | null;
 }
 
 export function deliveryFromRow(r: DeliveryRow): Delivery {
@@ -141,6 +156,10 @@ export function deliveryFromRow(r: DeliveryRow): Delivery {
   if (r.last_error !== null) d.lastError = r.last_error;
   if (r.delivered_at !== null) d.deliveredAt = r.delivered_at;
   if (r.latency_ms !== null) d.latencyMs = r.latency_ms;
+  if (r.provider_id !== null) d.providerId = r.provider_id;
+  if (r.provider_status !== null) d.providerStatus = r.provider_status;
+  if (r.sent_via !== null) d.sentVia = r.sent_via;
+  if (r.failover_of !== null) d.failoverOf = r.failover_of;
   return d;
 }
 

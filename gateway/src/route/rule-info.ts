@@ -15,8 +15,13 @@ export interface EngageStep {
 export interface EngagePlan {
   message: string;
   steps: readonly EngageStep[];
-  /** Re-run the last step `times` more times, `everyMs` apart, while nobody acknowledges. */
-  repeat?: { everyMs: number; times: number };
+  /**
+   * Run again `times` more times, `everyMs` apart, while nobody acknowledges: the last step (rules),
+   * or from `fromStep` on (a policy repeats all its tiers).
+   */
+  repeat?: { everyMs: number; times: number; fromStep?: number };
+  /** Site template for the messages (engage/templates). */
+  template?: string;
 }
 
 export interface RuleInfo {
@@ -24,5 +29,5 @@ export interface RuleInfo {
   name: string;
   severity: Severity;
   route?: { team?: string; context?: readonly string[] };
-  engage: EngagePlan;
+  engage: EngagePlan & { policy?: string };
 }

@@ -15,10 +15,18 @@ import {
 } from './rows.js';
 
 const INCIDENT_COLUMNS =
-  'id, site, rule_id, rule_name, device_id, device_name, zone, severity, state, reason, message, trigger_ts, opened_at, acknowledged_at, acknowledged_by, cleared_at, resolved_at, resolved_by, escalation_step, values_json, context_json, updated_at';
+  'id, site, rule_id, rule_name, device_id, device_name, zone, severity, state, reason, message, trigger_ts, opened_at, acknowledged_at, acknowledged_by, cleared_at, resolved_at, resolved_by, escalation_step, values_json, context_json, updated_at, ack_code, group_id, damped';
 const INCIDENT_PARAMS = INCIDENT_COLUMNS.split(', ')
   .map((c) => '@' + c)
   .join(', ');
+
+export interface AlertGroupRow {
+  id: string;
+  rule_id: string;
+  leader_id: string;
+  started_at: number;
+  closes_at: number;
+}
 
 /** The SQL of the route stage, statements prepared once. Callers own the transactions. */
 export class IncidentStore {
@@ -39,7 +47,7 @@ export class IncidentStore {
       updateIncident: p(
         `UPDATE incidents SET state=@state, acknowledged_at=@acknowledged_at, acknowledged_by=@acknowledged_by,
          cleared_at=@cleared_at, resolved_at=@resolved_at, resolved_by=@resolved_by,
-         escalation_step=@escalation_step, updated_at=@updated_at WHERE id=@id`,
+         escalation_step=@escalation_step, updated_at=@updated_at, group_id=@group_id WHERE id=@id`,
       ),
       getIncident: p('SELECT * FROM incidents WHERE id = ?'),
       countsByState: p('SELECT state, COUNT(*) AS n FROM incidents GROUP BY state'),
@@ -48,8 +56,8 @@ export class IncidentStore {
       ),
       timeline: p('SELECT * FROM timeline WHERE incident_id = ? ORDER BY seq'),
       insertDelivery: p(
-        `INSERT INTO deliveries (id, incident_id, step, channel, recipient, recipient_json, state, attempts, next_attempt_at, created_at)
-         VALUES (@id, @incidentId, @step, @channel, @recipient, @recipientJson, 'pending', 0, @at, @at)`,
+        `INSERT INTO deliveries (id, incident_id, step, channel, recipient, recipient_json, state, attempts, next_attempt_at, created_at, failover_of)
+         VALUES (@id, @incidentId, @step, @channel, @recipient, @recipientJson, 'pending', 0, @due, @at, @failoverOf)`,
       ),
       deliveries: p('SELECT * FROM deliveries WHERE incident_id = ? ORDER BY created_at, id'),
       getEscalation: p('SELECT * FROM escalations WHERE incident_id = ?'),
@@ -73,7 +81,68 @@ export class IncidentStore {
          ON CONFLICT (device_id) DO UPDATE SET state_json = excluded.state_json`,
       ),
       devices: p('SELECT device_id, state_json FROM engine_devices'),
+      ackCodeTaken: p(
+        `SELECT 1 FROM incidents WHERE ack_code = ? AND state IN ('open', 'acknowledged') LIMIT 1`,
+      ),
+      byAckCode: p(
+        `SELECT * FROM incidents WHERE ack_code = ? AND state IN ('open', 'acknowledged')
+         ORDER BY opened_at DESC LIMIT 1`,
+      ),
+      openedSinceForDevice: p(
+        'SELECT COUNT(*) AS n FROM incidents WHERE rule_id = ? AND device_id = ? AND opened_at >= ?',
+      ),
+      openedSinceForRule: p(
+        'SELECT COUNT(*) AS n FROM incidents WHERE rule_id = ? AND opened_at >= ? AND damped = 0',
+      ),
+      openGroup: p(
+        'SELECT * FROM alert_groups WHERE rule_id = ? AND closes_at > ? ORDER BY closes_at DESC LIMIT 1',
+      ),
+      insertGroup: p(
+        'INSERT INTO alert_groups (id, rule_id, leader_id, started_at, closes_at) VALUES (?, ?, ?, ?, ?)',
+      ),
+      getGroup: p('SELECT * FROM alert_groups WHERE id = ?'),
+      groupSize: p('SELECT COUNT(*) AS n FROM incidents WHERE group_id = ?'),
+      groupMembers: p(`SELECT * FROM incidents WHERE group_id = ? AND state = 'open' ORDER BY opened_at`),
     };
+  }
+
+  ackCodeTaken(code: string): boolean {
+    return this.s.ackCodeTaken.get(code) !== undefined;
+  }
+
+  /** The active incident people know by this code. */
+  byAckCode(code: string): Incident | undefined {
+    const r = this.s.byAckCode.get(code) as IncidentRow | undefined;
+    return r && incidentFromRow(r);
+  }
+
+  openedSinceForDevice(ruleId: string, deviceId: string, since: number): number {
+    return (this.s.openedSinceForDevice.get(ruleId, deviceId, since) as { n: number }).n;
+  }
+
+  openedSinceForRule(ruleId: string, since: number): number {
+    return (this.s.openedSinceForRule.get(ruleId, since) as { n: number }).n;
+  }
+
+  openGroup(ruleId: string, now: number): AlertGroupRow | undefined {
+    return this.s.openGroup.get(ruleId, now) as AlertGroupRow | undefined;
+  }
+
+  getGroup(id: string): AlertGroupRow | undefined {
+    return this.s.getGroup.get(id) as AlertGroupRow | undefined;
+  }
+
+  insertGroup(g: AlertGroupRow): void {
+    this.s.insertGroup.run(g.id, g.rule_id, g.leader_id, g.started_at, g.closes_at);
+  }
+
+  groupSize(groupId: string): number {
+    return (this.s.groupSize.get(groupId) as { n: number }).n;
+  }
+
+  /** Members of a group still open (acknowledging the group's alert acknowledges them). */
+  openGroupMembers(groupId: string): Incident[] {
+    return (this.s.groupMembers.all(groupId) as IncidentRow[]).map(incidentFromRow);
   }
 
   /** Inserts unless the rule and device already have an active incident; false when it did not. */
@@ -142,6 +211,9 @@ export class IncidentStore {
     channel: string;
     recipient: Recipient;
     at: number;
+    /** First attempt not before (a grouped alert waits for its group to close); default `at`. */
+    due?: number;
+    failoverOf?: string;
   }): void {
     this.s.insertDelivery.run({
       id: d.id,
@@ -151,6 +223,8 @@ export class IncidentStore {
       recipient: recipientKey(d.recipient),
       recipientJson: JSON.stringify(d.recipient),
       at: d.at,
+      due: d.due ?? d.at,
+      failoverOf: d.failoverOf ?? null,
     });
   }
 

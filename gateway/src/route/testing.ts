@@ -39,6 +39,9 @@ export function testSite(): Site {
     id: 'cdg-t2',
     name: 'CDG T2',
     timezone: 'Europe/Paris',
+    language: 'en',
+    oncall: {},
+    policies: {},
     kinds: {},
     devices: [door, fridge],
     people: [

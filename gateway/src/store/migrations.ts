@@ -91,4 +91,58 @@ export const MIGRATIONS: readonly string[] = [
     state_json TEXT NOT NULL
   ) WITHOUT ROWID;
   `,
+  // Issue 3: provider status (sent -> delivered | failed), storm control (suppressed), failover,
+  // reconciliation after a crash, acknowledgement codes and grouped alerts.
+  `
+  CREATE TABLE deliveries_v2 (
+    id TEXT PRIMARY KEY,
+    incident_id TEXT NOT NULL REFERENCES incidents (id),
+    step INTEGER NOT NULL,
+    channel TEXT NOT NULL,
+    recipient TEXT NOT NULL,
+    recipient_json TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('pending', 'sending', 'sent', 'delivered', 'failed', 'cancelled', 'suppressed')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    last_error TEXT,
+    delivered_at INTEGER,
+    latency_ms REAL,
+    -- When the current attempt was claimed: a provider lookup after a crash searches from here.
+    claimed_at INTEGER,
+    -- A crash cut an attempt between "sending" and "recorded": ask the provider before sending again.
+    interrupted INTEGER NOT NULL DEFAULT 0,
+    provider_id TEXT,
+    provider_status TEXT,
+    -- The channel that carried it when a fallback did (an SMS sent through the modem).
+    sent_via TEXT,
+    -- The delivery this one replaces on the person's next channel.
+    failover_of TEXT
+  );
+  INSERT INTO deliveries_v2 (id, incident_id, step, channel, recipient, recipient_json, state, attempts,
+    next_attempt_at, created_at, last_error, delivered_at, latency_ms)
+    SELECT id, incident_id, step, channel, recipient, recipient_json, state, attempts,
+      next_attempt_at, created_at, last_error, delivered_at, latency_ms FROM deliveries;
+  DROP TABLE deliveries;
+  ALTER TABLE deliveries_v2 RENAME TO deliveries;
+  CREATE INDEX deliveries_incident ON deliveries (incident_id, created_at);
+  CREATE INDEX deliveries_due ON deliveries (state, next_attempt_at);
+  CREATE INDEX deliveries_recipient ON deliveries (recipient, created_at);
+
+  ALTER TABLE incidents ADD COLUMN ack_code TEXT;
+  ALTER TABLE incidents ADD COLUMN group_id TEXT;
+  ALTER TABLE incidents ADD COLUMN damped INTEGER NOT NULL DEFAULT 0;
+  CREATE INDEX incidents_ack_code ON incidents (ack_code) WHERE state IN ('open', 'acknowledged');
+  CREATE INDEX incidents_rule_opened ON incidents (rule_id, opened_at);
+
+  -- Many incidents of one rule at once (an evacuation opens 40 doors): one grouped alert.
+  CREATE TABLE alert_groups (
+    id TEXT PRIMARY KEY,
+    rule_id TEXT NOT NULL,
+    leader_id TEXT NOT NULL REFERENCES incidents (id),
+    started_at INTEGER NOT NULL,
+    closes_at INTEGER NOT NULL
+  );
+  CREATE INDEX alert_groups_rule ON alert_groups (rule_id, closes_at);
+  `,
 ];
