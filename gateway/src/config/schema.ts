@@ -114,115 +114,135 @@ export const channelSchema = z.discriminatedUnion('type', [
   consoleChannel,
 ]);
 
-export const configSchema = z.strictObject({
-  /** Site file (devices, people, teams...). */
-  site: z.string().default('rules/examples/site.yaml'),
-  /** Directory of rule files, watched for changes. */
-  rules: z.string().default('rules/examples'),
-  dataDir: z.string().default('./data'),
-  log: z
-    .strictObject({
-      level: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
-      format: z.enum(['pretty', 'json']).default('pretty'),
-    })
-    .prefault({}),
-  mqtt: z
-    .strictObject({
-      mode: z.enum(['embedded', 'external']).default('embedded'),
-      host: z.string().default('0.0.0.0'),
-      port: port.default(1883),
-      /** External broker URL, with mode: external. */
-      url: z.string().optional(),
-      username: z.string().optional(),
-      password: z.string().optional(),
-      clientId: z.string().optional(),
-      maxPayloadBytes: z
-        .number()
-        .int()
-        .min(64)
-        .max(16 * 1024 * 1024)
-        .default(64 * 1024),
-      /** Publish incident transitions on vigie/{site}/incidents/{id}. */
-      publishIncidents: z.boolean().default(true),
-    })
-    .prefault({}),
-  http: z
-    .strictObject({
-      host: z.string().default('0.0.0.0'),
-      port: port.default(8080),
-      /**
-       * The URL at which providers and people reach this gateway (https://gw.example.com): Twilio
-       * posts status callbacks, replies and keypad input there and fetches voice prompts from it;
-       * alerts link to incidents under it. Required by voice, and by SMS status callbacks.
-       */
-      publicUrl: z.string().url().optional(),
-    })
-    .prefault({}),
-  auth: z
-    .strictObject({
-      /** Admin token: env VIGIE_ADMIN_TOKEN, or generated and printed at start. */
-      adminToken: z.string().min(16).optional(),
-      tokens: z
-        .array(
-          z.strictObject({
-            name: z.string().min(1),
-            role: z.enum(['viewer', 'operator', 'integrator', 'admin']),
-            /** sha256 hex of the token; plain tokens are never stored in config. */
-            sha256: z.string().regex(/^[0-9a-f]{64}$/),
-          }),
-        )
-        .default([]),
-    })
-    .prefault({}),
-  engine: z
-    .strictObject({
-      maxClockSkew: duration('5m'),
-      /** How often per-device last values are written behind to SQLite. */
-      deviceFlush: duration('5s'),
-    })
-    .prefault({}),
-  /** Voice prompts: generated from each alert's text with espeak-ng, served at signed expiring URLs. */
-  prompts: z
-    .strictObject({
-      /** Where generated WAV files are kept (default: {dataDir}/prompts). */
-      dir: z.string().optional(),
-      espeak: z.string().default('espeak-ng'),
-      /** Lifetime of a prompt URL handed to the provider. */
-      urlTtl: duration('15m'),
-      /** espeak-ng voice per language. */
-      voices: z.record(z.string(), z.string()).default({ en: 'en-gb', fr: 'fr-fr' }),
-    })
-    .prefault({}),
-  /** Storm control: what keeps an evacuation or a flapping contact from paging people 40 times. */
-  storm: z
-    .strictObject({
-      /** When more than `after` incidents of one rule open within `window`, the rest become one grouped alert. */
-      group: z
-        .strictObject({ after: z.number().int().min(1).default(3), window: duration('1m') })
-        .prefault({}),
-      /** A rule+device opening more than `threshold` times within `window` is flapping: its next incidents page nobody. */
-      flap: z
-        .strictObject({ threshold: z.number().int().min(2).default(4), window: duration('10m') })
-        .prefault({}),
-      /** Notifications sent at most per person and per site within `window`; critical alerts are never held back. */
-      rate: z
-        .strictObject({
-          perPerson: z.number().int().min(1).default(12),
-          perSite: z.number().int().min(1).default(120),
-          window: duration('10m'),
-        })
-        .prefault({}),
-    })
-    .prefault({}),
-  channels: z.record(z.string().regex(/^[a-z0-9][a-z0-9-]*$/), channelSchema).default({}),
-  /** The demo starts the device simulator with this scenario. */
-  simulator: z
-    .strictObject({
-      enabled: z.boolean().default(false),
-      scenario: z.string().default('firmware-sim/scenarios/airport.yaml'),
-    })
-    .prefault({}),
-});
+export const configSchema = z
+  .strictObject({
+    /** Site file (devices, people, teams...). */
+    site: z.string().default('rules/examples/site.yaml'),
+    /** Directory of rule files, watched for changes. */
+    rules: z.string().default('rules/examples'),
+    dataDir: z.string().default('./data'),
+    log: z
+      .strictObject({
+        level: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+        format: z.enum(['pretty', 'json']).default('pretty'),
+      })
+      .prefault({}),
+    mqtt: z
+      .strictObject({
+        mode: z.enum(['embedded', 'external']).default('embedded'),
+        host: z.string().default('0.0.0.0'),
+        port: port.default(1883),
+        /** External broker URL, with mode: external. */
+        url: z.string().optional(),
+        username: z.string().optional(),
+        password: z.string().optional(),
+        clientId: z.string().optional(),
+        maxPayloadBytes: z
+          .number()
+          .int()
+          .min(64)
+          .max(16 * 1024 * 1024)
+          .default(64 * 1024),
+        /** Publish incident transitions on vigie/{site}/incidents/{id}. */
+        publishIncidents: z.boolean().default(true),
+      })
+      .prefault({}),
+    http: z
+      .strictObject({
+        host: z.string().default('0.0.0.0'),
+        port: port.default(8080),
+        /**
+         * The URL at which providers and people reach this gateway (https://gw.example.com): Twilio
+         * posts status callbacks, replies and keypad input there and fetches voice prompts from it;
+         * alerts link to incidents under it. Required by voice, and by SMS status callbacks.
+         */
+        publicUrl: z.string().url().optional(),
+      })
+      .prefault({}),
+    auth: z
+      .strictObject({
+        /** Admin token: env VIGIE_ADMIN_TOKEN, or generated and printed at start. */
+        adminToken: z.string().min(16).optional(),
+        tokens: z
+          .array(
+            z.strictObject({
+              name: z.string().min(1),
+              role: z.enum(['viewer', 'operator', 'integrator', 'admin']),
+              /** sha256 hex of the token; plain tokens are never stored in config. */
+              sha256: z.string().regex(/^[0-9a-f]{64}$/),
+            }),
+          )
+          .default([]),
+      })
+      .prefault({}),
+    engine: z
+      .strictObject({
+        maxClockSkew: duration('5m'),
+        /** How often per-device last values are written behind to SQLite. */
+        deviceFlush: duration('5s'),
+      })
+      .prefault({}),
+    /** Voice prompts: generated from each alert's text with espeak-ng, served at signed expiring URLs. */
+    prompts: z
+      .strictObject({
+        /** Where generated WAV files are kept (default: {dataDir}/prompts). */
+        dir: z.string().optional(),
+        espeak: z.string().default('espeak-ng'),
+        /** Lifetime of a prompt URL handed to the provider. */
+        urlTtl: duration('15m'),
+        /** espeak-ng voice per language. */
+        voices: z.record(z.string(), z.string()).default({ en: 'en-gb', fr: 'fr-fr' }),
+      })
+      .prefault({}),
+    /** Storm control: what keeps an evacuation or a flapping contact from paging people 40 times. */
+    storm: z
+      .strictObject({
+        /** When more than `after` incidents of one rule open within `window`, the rest become one grouped alert. */
+        group: z
+          .strictObject({ after: z.number().int().min(1).default(3), window: duration('1m') })
+          .prefault({}),
+        /** A rule+device opening more than `threshold` times within `window` is flapping: its next incidents page nobody. */
+        flap: z
+          .strictObject({ threshold: z.number().int().min(2).default(4), window: duration('10m') })
+          .prefault({}),
+        /** Notifications sent at most per person and per site within `window`; critical alerts are never held back. */
+        rate: z
+          .strictObject({
+            perPerson: z.number().int().min(1).default(12),
+            perSite: z.number().int().min(1).default(120),
+            window: duration('10m'),
+          })
+          .prefault({}),
+      })
+      .prefault({}),
+    channels: z.record(z.string().regex(/^[a-z0-9][a-z0-9-]*$/), channelSchema).default({}),
+    /** The demo starts the device simulator with this scenario. */
+    simulator: z
+      .strictObject({
+        enabled: z.boolean().default(false),
+        scenario: z.string().default('firmware-sim/scenarios/airport.yaml'),
+      })
+      .prefault({}),
+  })
+  .superRefine((c, ctx) => {
+    // Checks across sections: a channel that cannot work with the rest of the configuration.
+    for (const [name, ch] of Object.entries(c.channels)) {
+      if (ch.type === 'voice' && !c.http.publicUrl) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['channels', name],
+          message: 'a voice channel needs http.publicUrl (where the provider fetches the call script)',
+        });
+      }
+      if (ch.type === 'sms' && ch.fallback !== undefined && c.channels[ch.fallback]?.type !== 'modem') {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['channels', name, 'fallback'],
+          message: `"${ch.fallback}" is not a modem channel of this configuration`,
+        });
+      }
+    }
+  });
 
 export type Config = z.output<typeof configSchema>;
 export type ChannelConfig = z.output<typeof channelSchema>;

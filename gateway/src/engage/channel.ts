@@ -24,8 +24,9 @@ export interface Notification {
   attempt: number;
   /** The alert rendered for this channel's type and the recipient's language (engage/templates). */
   message: string;
-  /** E-mail subject, rendered the same way. */
+  /** E-mail subject and HTML body, rendered the same way. */
   subject?: string;
+  html?: string;
   /** Language `message` is in. */
   language: string;
   /** When this attempt was claimed (epoch ms): a provider lookup after a crash searches from here. */

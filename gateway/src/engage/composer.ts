@@ -5,6 +5,7 @@ import type { Recipient } from './channel.js';
 export interface Composed {
   message: string;
   subject?: string;
+  html?: string;
   language: string;
   /** A recorded prompt for voice (absolute path), when the template has one. */
   voiceFile?: string;

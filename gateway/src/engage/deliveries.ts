@@ -171,6 +171,7 @@ export class DeliveryWorker {
         claimedAt,
       };
       if (composed.subject !== undefined) n.subject = composed.subject;
+      if (composed.html !== undefined) n.html = composed.html;
       // A referenced timer (AbortSignal.timeout's is not): an attempt under way keeps the process up.
       const limit = new AbortController();
       const timer = setTimeout(() => limit.abort(), this.o.sendTimeoutMs ?? 60_000);

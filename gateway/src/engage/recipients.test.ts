@@ -39,6 +39,10 @@ test('recipients - unknown names are reported and skipped; contact details are c
   );
   assert.deepEqual(unknown, ['person:nobody', 'team:ghosts']);
   assert.deepEqual(got, [
-    { channel: 'sms', recipient: { kind: 'person', id: 'alice', name: 'Alice', phone: '+33600000001' } },
+    {
+      channel: 'sms',
+      // The site's language when the person has none: messages are rendered in it.
+      recipient: { kind: 'person', id: 'alice', name: 'Alice', phone: '+33600000001', language: 'en' },
+    },
   ]);
 });

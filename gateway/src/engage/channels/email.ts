@@ -43,28 +43,39 @@ export class EmailChannel implements Channel {
     const snapshot = ctx.camera?.snapshot
       ? await fetchSnapshot(ctx.camera.snapshot, this.cfg.snapshotTimeout, signal)
       : undefined;
-    const lines = [
-      n.message,
-      '',
-      `Severity: ${i.severity}   State: ${i.state}   Rule: ${i.ruleName}`,
-      `Device: ${i.deviceName} (${i.device}), zone ${i.zone}`,
-      `Reason: ${i.reason}`,
-      ctx.camera?.stream ? `Camera stream: ${ctx.camera.stream}` : '',
-      ctx.speaker?.sip ? `Talk to the spot: ${ctx.speaker.sip}` : '',
-      ctx.camera?.snapshot && !snapshot
-        ? 'Camera snapshot: unavailable (the camera did not answer in time)'
-        : '',
-      `Incident: ${i.id}`,
-    ].filter((l, k) => l !== '' || k === 1);
-    const html = `<p><strong>${escape(n.message)}</strong></p><ul>${lines
-      .slice(2)
-      .map((l) => `<li>${linkify(escape(l))}</li>`)
-      .join('')}</ul>`;
+    // A composed e-mail (engage/templates) brings its own subject, body and HTML.
+    const composed = n.subject !== undefined;
+    const lines = composed
+      ? [
+          ...n.message.split('\n'),
+          ctx.camera?.snapshot && !snapshot
+            ? 'Camera snapshot: unavailable (the camera did not answer in time)'
+            : '',
+        ].filter((l) => l !== '')
+      : [
+          n.message,
+          '',
+          `Severity: ${i.severity}   State: ${i.state}   Rule: ${i.ruleName}`,
+          `Device: ${i.deviceName} (${i.device}), zone ${i.zone}`,
+          `Reason: ${i.reason}`,
+          ctx.camera?.stream ? `Camera stream: ${ctx.camera.stream}` : '',
+          ctx.speaker?.sip ? `Talk to the spot: ${ctx.speaker.sip}` : '',
+          ctx.camera?.snapshot && !snapshot
+            ? 'Camera snapshot: unavailable (the camera did not answer in time)'
+            : '',
+          `Incident: ${i.id}`,
+        ].filter((l, k) => l !== '' || k === 1);
+    const html =
+      n.html ??
+      `<p><strong>${escape(n.message)}</strong></p><ul>${lines
+        .slice(2)
+        .map((l) => `<li>${linkify(escape(l))}</li>`)
+        .join('')}</ul>`;
     try {
       const info = await this.transport.sendMail({
         from: this.cfg.from,
         to: `"${n.recipient.name.replace(/"/g, '')}" <${to}>`,
-        subject: `[${i.severity.toUpperCase()}] ${i.ruleName}: ${i.deviceName}`,
+        subject: n.subject ?? `[${i.severity.toUpperCase()}] ${i.ruleName}: ${i.deviceName}`,
         text: lines.join('\n'),
         html,
         messageId: `<${n.deliveryId}@vigie>`,
