@@ -21,6 +21,18 @@ import { RuleSetManager } from './ruleset/manager.js';
 import { Pipeline } from './pipeline.js';
 import { LastGoodRules } from './store/last-good-rules.js';
 import { buildApiPorts } from './api-ports.js';
+import { join } from 'node:path';
+import { createStepResolver } from './engage/step-resolver.js';
+import { consoleChannelNames } from './engage/registry.js';
+import { Failover } from './engage/failover.js';
+import { failoverChannel } from './route/policy.js';
+import { Responder } from './engage/responder.js';
+import { createComposer } from './engage/alert-composer.js';
+import { PromptStore } from './engage/voice/prompts.js';
+import { persistentSecret } from './store/secrets.js';
+import { registerTwilioHooks } from './engage/twilio/webhooks.js';
+import { ModemChannel } from './engage/channels/modem.js';
+import type { InboundText } from './engage/actions.js';
 
 export interface GatewayOptions {
   config: Readonly<Config>;
@@ -45,12 +57,48 @@ export interface RunningGateway {
 export async function startGateway(opts: GatewayOptions): Promise<RunningGateway> {
   const { config, clock, logger } = opts;
   const metrics = new Registry();
-  const site = loadSite(config.site);
+  // People's channel names are checked against this configuration, with their line in the site file.
+  const site = loadSite(config.site, { channels: [...Object.keys(config.channels), 'console'] });
   mkdirSync(config.dataDir, { recursive: true });
   const db = openDatabase(config.dataDir);
-  const incidents = new IncidentService({ db, clock, site, logger: logger.child('route') });
   const live = new LiveHub();
-  const channels = createChannels(config.channels, { logger: logger.child('engage'), live });
+  const publicUrl = config.http.publicUrl;
+  const prompts = new PromptStore({
+    dir: config.prompts.dir ?? join(config.dataDir, 'prompts'),
+    espeak: config.prompts.espeak,
+    urlTtl: config.prompts.urlTtl,
+    voices: config.prompts.voices,
+    publicUrl,
+    secret: persistentSecret(db, 'prompts'),
+    logger: logger.child('prompts'),
+  });
+  const channels = createChannels(config.channels, {
+    logger: logger.child('engage'),
+    live,
+    clock,
+    publicUrl,
+    prompts,
+  });
+  const consoles = new Set(consoleChannelNames(channels));
+  const incidents = new IncidentService({
+    db,
+    clock,
+    site,
+    logger: logger.child('route'),
+    consoleChannels: consoles,
+    storm: config.storm,
+    resolveStep: createStepResolver(site, consoles, logger.child('route')),
+  });
+  const people = new Map(site.people.map((p) => [p.id, p]));
+  const failover = new Failover({
+    db,
+    logger: logger.child('engage'),
+    next: (id, severity, tried) => {
+      const p = people.get(id);
+      return p && failoverChannel(p, severity, tried);
+    },
+  });
+  const compose = createComposer({ site, publicUrl, groupSize: (g) => incidents.groupSize(g) });
 
   const engine = new Engine({ clock, maxClockSkewMs: config.engine.maxClockSkew });
   const ruleset = new RuleSetManager({
@@ -87,6 +135,9 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     logger: logger.child('engage'),
     metrics,
     incidents,
+    compose,
+    rate: config.storm.rate,
+    onFailed: (row, incident, now) => void failover.next(row, incident, now),
   });
   const scheduler = new EngageScheduler({ clock, incidents, deliveries, logger: logger.child('engage') });
   const pipeline = new Pipeline({
@@ -116,6 +167,29 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   deliveries.recover();
   scheduler.start();
 
+  // Replies, key presses and provider callbacks, whatever brings them.
+  const responder = new Responder({
+    db,
+    incidents,
+    site,
+    clock,
+    logger: logger.child('engage'),
+    metrics,
+    compose,
+    channels,
+    failover,
+    kick: () => scheduler.kick(),
+  });
+  const modems = [...channels.values()].filter((c): c is ModemChannel => c instanceof ModemChannel);
+  for (const modem of modems) {
+    modem.onInbound((m: InboundText) => {
+      const r = responder.inboundText(m);
+      // The modem is also how the answer goes back when the uplink is down.
+      if (r.reply) void modem.sendText(m.from, r.reply, AbortSignal.timeout(60_000));
+    });
+    await modem.start();
+  }
+
   const auth = new TokenAuth({ adminToken: opts.adminToken, tokens: config.auth.tokens });
   const api = createApiServer({
     ports: buildApiPorts({ site, engine, incidents, ruleset, metrics, live, transport, pipeline }),
@@ -123,6 +197,22 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     logger: logger.child('api'),
     clock,
   });
+  const twilioAccounts = Object.values(config.channels).flatMap((c) =>
+    c.type === 'sms' || c.type === 'voice' ? [{ accountSid: c.accountSid, authToken: c.authToken }] : [],
+  );
+  if (publicUrl) {
+    registerTwilioHooks(api.router, {
+      actions: responder,
+      publicUrl,
+      accounts: twilioAccounts,
+      prompts,
+      metrics,
+      logger: logger.child('api'),
+      clock,
+    });
+  } else if (twilioAccounts.length > 0) {
+    logger.warn('http.publicUrl is not set: no status callbacks, replies or voice calls from the provider');
+  }
   const httpPort = await api.listen(config.http.port, config.http.host);
 
   const onHup = () => void ruleset.reload();
@@ -145,6 +235,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       await api.close();
       await transport.stop();
       await deliveries.stop();
+      for (const modem of modems) await modem.stop();
       db.close();
     },
   };

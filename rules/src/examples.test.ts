@@ -24,6 +24,8 @@ interface SiteYaml {
   badgeLists: Record<string, string[]>;
   teams: { id: string }[];
   people: { id: string }[];
+  policies?: Record<string, unknown>;
+  templates?: Record<string, unknown>;
   devices: {
     id: string;
     kind: string;
@@ -52,6 +54,8 @@ const env: RuleEnv = {
   kinds: new Set(['door', 'temperature', 'aed', 'appliance', 'button']),
   targets: new Set([...site.teams.map((t) => `team:${t.id}`), ...site.people.map((p) => `person:${p.id}`)]),
   channels: new Set(['console', 'ops-webhook']),
+  policies: new Set(Object.keys(site.policies ?? {})),
+  templates: new Set(Object.keys(site.templates ?? {})),
 };
 const files = readdirSync(examples)
   .filter((f) => f.endsWith('.yaml') && f !== 'site.yaml')
@@ -153,13 +157,10 @@ describe('example rules on the airport site', () => {
     assert.equal(a.log[0].reason, 'open = true for 30s');
     assert.deepEqual(a.send('door-g12', { open: false }), ['clear:door-held-open:door-g12']);
     const rule = load().find((r) => r.id === 'door-held-open')!;
-    assert.deepEqual(
-      rule.engage.steps.map((s) => [s.afterMs, s.notify]),
-      [
-        [0, ['team:security']],
-        [20_000, ['team:security-supervisors']],
-      ],
-    );
+    // Who is called is the site's policy (tiers, on-call rotation: gateway/src/route/policy.test.ts).
+    assert.equal(rule.engage.policy, 'door-security');
+    assert.equal(rule.engage.template, 'door-held');
+    assert.deepEqual(rule.engage.steps, []);
   });
 
   it('door forced: a staff badge in the 10 s before opening is fine; no badge or a non-staff badge is not', () => {
@@ -225,13 +226,13 @@ describe('example rules on the airport site', () => {
     ]);
     assert.equal(a.log[0].severity, 'critical');
     const rule = load().find((r) => r.id === 'aed-removed')!;
-    assert.deepEqual(rule.engage.steps[0].notify, ['team:emergency', 'team:security']);
-    assert.deepEqual(rule.engage.steps[1], {
-      afterMs: 30_000,
-      notify: ['team:security-supervisors'],
-      via: ['console', 'ops-webhook'],
-    });
-    assert.deepEqual(rule.engage.repeat, { everyMs: 60_000, times: 3 });
+    assert.equal(rule.engage.policy, 'aed-emergency');
+    const policy = (site.policies as Record<string, { tiers: { notify: string[]; wait?: string }[] }>)[
+      'aed-emergency'
+    ];
+    assert.deepEqual(policy.tiers[0].notify, ['team:emergency', 'team:security']);
+    assert.equal(policy.tiers[0].wait, '30s');
+    assert.deepEqual(policy.tiers[1].notify, ['team:security-supervisors']);
     const dev = site.devices.find((d) => d.id === 'aed-hall-b')!;
     assert.equal(
       renderTemplate(rule.engage.message, { device: dev, camera: dev.camera, speaker: dev.speaker }),

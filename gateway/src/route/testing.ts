@@ -42,6 +42,7 @@ export function testSite(): Site {
     language: 'en',
     oncall: {},
     policies: {},
+    templates: {},
     kinds: {},
     devices: [door, fridge],
     people: [

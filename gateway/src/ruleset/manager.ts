@@ -16,6 +16,8 @@ export function ruleEnvFor(site: Site, channels: ReadonlySet<string>): RuleEnv {
     kinds: new Set(Object.keys(site.kinds)),
     targets,
     channels,
+    policies: new Set(Object.keys(site.policies)),
+    templates: new Set(Object.keys(site.templates)),
   };
 }
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { join, resolve } from 'node:path';
 import { ConfigError } from '../core/errors.js';
 import { parse as parseYaml } from 'yaml';
-import { loadSite, parseSite } from './load.js';
+import { channelNamesUsed, loadSite, parseSite } from './load.js';
 
 const ROOT = resolve(import.meta.dirname, '../../../..');
 const HASH = 'scrypt$16384$8$1$HMEyoLNuKj2LMdeLtVanSw==$u3yGVraVR/DmMd1Ju1HxynK+ZLO9eGTYFN7wvJxawtU=';
@@ -146,4 +146,164 @@ test('site - a site written as JSON loads the same, and its problems still carry
   assert.equal(r.problems.length, 1, JSON.stringify(r.problems));
   assert.equal(r.problems[0].line, zoneLine);
   assert.match(r.problems[0].message, /zone/);
+});
+
+/** People, on-call and policies; `edit` replaces marked lines like `site()`. */
+function escalation(edit: Record<string, string> = {}): string {
+  const lines = [
+    'site: mall', // 1
+    'timezone: Europe/Paris', // 2
+    'language: fr', // 3
+    'people:', // 4
+    '  - id: amina', // 5
+    '    name: Amina', // 6
+    '    channels: { critical: [voice, sms], default: [email] }', // 7
+    "    quietHours: { from: '22:00', to: '07:00' }", // 8
+    '  - { id: bob, name: Bob, channels: { default: [sms] } }', // 9
+    '  - { id: luc, name: Luc, language: en }', // 10
+    'teams:', // 11
+    '  - { id: security, name: Security, members: [amina, bob] }', // 12
+    'oncall:', // 13
+    '  night:', // 14
+    '    timezone: Europe/Paris', // 15
+    '    rotation:', // 16
+    '      members: [amina, bob]', // 17
+    '      every: 1w', // 18
+    "      start: '2026-11-02T08:00'", // 19
+    '    overrides:', // 20
+    "      - { person: luc, from: '2026-11-24T20:00', to: '2026-11-25T08:00' }", // 21
+    'policies:', // 22
+    '  door:', // 23
+    '    tiers:', // 24
+    '      - notify: [night, team:security]', // 25
+    '        via: [voice, sms]', // 26
+    '        mode: parallel', // 27
+    '        wait: 5m', // 28
+    '      - notify: [person:bob, security]', // 29
+    '        mode: sequential', // 30
+    '        every: 2m', // 31
+    '        wait: 10m', // 32
+    '    repeat: 2', // 33
+  ];
+  for (const [n, text] of Object.entries(edit)) lines[Number(n) - 1] = text;
+  return lines.join('\n') + '\n';
+}
+
+test('site - people preferences, on-call schedules and policies load, bare ids typed', () => {
+  const { site: s, problems } = parseSite('site.yaml', escalation());
+  assert.deepEqual(problems, []);
+  assert.ok(s);
+  assert.equal(s.language, 'fr');
+  assert.deepEqual(s.people[0].channels, { critical: ['voice', 'sms'], default: ['email'] });
+  assert.deepEqual(s.people[0].quietHours, { from: '22:00', to: '07:00' });
+  assert.deepEqual(s.oncall.night, {
+    id: 'night',
+    timezone: 'Europe/Paris',
+    rotation: { members: ['amina', 'bob'], everyMs: 7 * 86_400_000, start: '2026-11-02T08:00' },
+    overrides: [{ person: 'luc', from: '2026-11-24T20:00', to: '2026-11-25T08:00' }],
+  });
+  assert.deepEqual(s.policies.door, {
+    id: 'door',
+    tiers: [
+      { notify: ['oncall:night', 'team:security'], via: ['voice', 'sms'], mode: 'parallel', waitMs: 300_000 },
+      {
+        notify: ['person:bob', 'team:security'],
+        via: [],
+        mode: 'sequential',
+        everyMs: 120_000,
+        waitMs: 600_000,
+      },
+    ],
+    repeat: { times: 2, afterMs: 600_000 },
+  });
+  const plain = parseSite('site.yaml', site()).site!;
+  assert.equal(plain.language, 'en', 'default language');
+  assert.deepEqual(plain.oncall, {});
+  assert.deepEqual(plain.policies, {});
+});
+
+test('site - escalation problems are reported with their line', () => {
+  const cases: Array<[Record<string, string>, number, RegExp]> = [
+    [{ 25: '      - notify: [nightshift, team:security]' }, 25, /unknown "nightshift"/],
+    [{ 25: '      - notify: [night, team:sec]' }, 25, /unknown "team:sec"/],
+    [{ 25: '      - notify: [night, group:security]' }, 25, /write person:ID, team:ID or oncall:ID/],
+    [{ 29: '      - notify: [person:zoe]' }, 29, /unknown "person:zoe"/],
+    [{ 17: '      members: [amina, zoe]' }, 17, /"zoe" is not one of the people/],
+    [
+      { 21: "      - { person: zoe, from: '2026-11-24T20:00', to: '2026-11-25T08:00' }" },
+      21,
+      /"zoe" is not one of the people/,
+    ],
+    [{ 21: "      - { person: luc, from: '2026-11-24T20:00', to: '2026-11-24T20:00' }" }, 21, /is not after/],
+    [
+      { 21: "      - { person: luc, from: '2026-11-24T20:00', to: '2026-02-30T08:00' }" },
+      21,
+      /YYYY-MM-DDTHH:MM/,
+    ],
+    [{ 19: "      start: '2026-11-02 8h'" }, 19, /YYYY-MM-DDTHH:MM/],
+    [{ 19: "      start: '2026-11-02T08:00+01:00'" }, 19, /no offset/],
+    [{ 15: '    timezone: Europe/Pariss' }, 15, /unknown time zone "Europe\/Pariss"/],
+    [{ 8: "    quietHours: { from: '22:00', to: '07:00', timezone: Mars/Base }" }, 8, /unknown time zone/],
+    [{ 18: '      every: 1 week' }, 18, /"1 week" is not a duration/],
+    [{ 18: '      every: 0d' }, 18, /must be longer than 0/],
+    [{ 28: '        wait: 300' }, 28, /"300" is not a duration/],
+    [{ 27: '        mode: parallel\n        every: 2m' }, 28, /every is for sequential tiers/],
+    [{ 31: '' }, 30, /sequential tier needs every/],
+    [{ 28: '' }, 25, /needs wait/],
+    [{ 32: '' }, 33, /give repeatAfter/],
+    [
+      Object.fromEntries([[24, '    tiers: []'], ...[25, 26, 27, 28, 29, 30, 31, 32].map((n) => [n, ''])]),
+      24,
+      /at least one tier/,
+    ],
+    [{ 29: '      - notify: []' }, 29, /at least one person/],
+    [{ 8: "    quietHours: { from: '22:00', to: '22:00' }" }, 8, /from and to are the same/],
+    [{ 7: '    channels: { critical: [voice], urgent: [sms] }' }, 7, /channels\.urgent: unknown key/],
+    [{ 3: 'language: de' }, 3, /language/],
+    [{ 10: '  - { id: luc, name: Luc, language: de }' }, 10, /language/],
+    [{ 26: '        via: [voice, sms]\n        escalate: yes' }, 27, /unknown key/],
+    [{ 9: '  - { id: luc, name: Bob, channels: { default: [sms] } }' }, 10, /duplicate person id "luc"/],
+    [{ 26: '' }, 25, /"luc" has no channels/],
+    [{ 33: '    repeat: 2\n  door:\n    tiers: [{ notify: [bob] }]' }, 34, /unique/i],
+  ];
+  for (const [edit, line, message] of cases) {
+    const { site: s, problems } = parseSite('site.yaml', escalation(edit));
+    assert.equal(s, undefined, JSON.stringify(edit));
+    const hit = problems.find((p) => message.test(p.message));
+    assert.ok(hit, `${JSON.stringify(edit)}: got ${JSON.stringify(problems)}`);
+    assert.equal(hit.line, line, `${JSON.stringify(edit)}: ${hit.message}`);
+  }
+});
+
+test('site - channel names are listed for the gateway, and checked with lines when it gives them', () => {
+  const s = parseSite('site.yaml', escalation()).site!;
+  assert.deepEqual(channelNamesUsed(s), [
+    { name: 'voice', where: 'people[0].channels.critical[0]' },
+    { name: 'sms', where: 'people[0].channels.critical[1]' },
+    { name: 'email', where: 'people[0].channels.default[0]' },
+    { name: 'sms', where: 'people[1].channels.default[0]' },
+    { name: 'voice', where: 'policies.door.tiers[0].via[0]' },
+    { name: 'sms', where: 'policies.door.tiers[0].via[1]' },
+  ]);
+  const { problems } = parseSite('site.yaml', escalation(), { channels: ['voice', 'sms'] });
+  assert.deepEqual(
+    problems.map((p) => [p.line, p.message]),
+    [
+      [
+        7,
+        'people[0].channels.default[0]: unknown channel "email" (configured: voice, sms; write "email?" if it is optional)',
+      ],
+    ],
+  );
+  // `email?` is optional: dropped where the gateway has no such channel, kept where it has.
+  const optional = escalation().replace('default: [email]', 'default: [email?, sms]');
+  const bare = parseSite('site.yaml', optional, { channels: ['voice', 'sms'] });
+  assert.deepEqual(bare.problems, []);
+  assert.deepEqual(bare.site!.people[0].channels?.default, ['sms']);
+  const full = parseSite('site.yaml', optional, { channels: ['voice', 'sms', 'email'] });
+  assert.deepEqual(full.site!.people[0].channels?.default, ['email', 'sms']);
+  assert.deepEqual(
+    parseSite('site.yaml', escalation(), { channels: ['voice', 'sms', 'email'] }).problems,
+    [],
+  );
 });

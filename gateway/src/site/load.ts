@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, resolve as resolvePath } from 'node:path';
+import { checkTemplates, type TemplateBlock, type Templates } from '../engage/templates.js';
 import { isMap, isPair, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
 import { parseDuration } from '../../../rules/src/duration.js';
 import type { FileProblem } from '../../../rules/src/model.js';
@@ -7,14 +9,19 @@ import { parseHash } from '../listen/credentials.js';
 import { isValidFilter, isValidTopic } from '../listen/acl.js';
 import { BUILTIN_ADAPTERS } from '../listen/presets.js';
 import { BUILTIN_KINDS, RESERVED_KINDS, type KindSpec } from './kinds.js';
-import type { AdapterSpec, Device, Site } from './model.js';
-import { siteFileSchema, type SiteFile } from './schema.js';
+import type { AdapterSpec, Device, OnCallSchedule, Person, Policy, PolicyTier, Site } from './model.js';
+import { parseLocalDateTime, siteFileSchema, type SiteFile } from './schema.js';
 
 type Path = readonly (string | number)[];
 type Report = (path: Path, message: string, onKey?: boolean) => void;
 
+export interface SiteCheckOptions {
+  /** Channel names the gateway configures: when given, any other name in the site file is a problem. */
+  channels?: readonly string[];
+}
+
 /** Reads and checks a site file; throws ConfigError(VIGIE_ERR_SITE_INVALID) listing every problem. */
-export function loadSite(file: string): Site {
+export function loadSite(file: string, opts: SiteCheckOptions = {}): Site {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -23,12 +30,16 @@ export function loadSite(file: string): Site {
       { file, line: 0, message: `cannot read the site file: ${(err as Error).message}` },
     ]);
   }
-  const { site, problems } = parseSite(file, text);
+  const { site, problems } = parseSite(file, text, opts);
   if (!site || problems.length > 0) throw new ConfigError('VIGIE_ERR_SITE_INVALID', problems);
   return site;
 }
 
-export function parseSite(file: string, text: string): { site?: Site; problems: FileProblem[] } {
+export function parseSite(
+  file: string,
+  text: string,
+  opts: SiteCheckOptions = {},
+): { site?: Site; problems: FileProblem[] } {
   // The YAML document model (needed for line numbers) costs ~100 MB for a 10,000-device site: a
   // site generated as JSON (which is YAML too) is read with JSON.parse, and the YAML model is only
   // built if there is a problem to locate.
@@ -68,7 +79,7 @@ export function parseSite(file: string, text: string): { site?: Site; problems: 
     }
     return { problems: sortByLine(problems) };
   }
-  const site = build(parsed.data, report);
+  const site = resolveChannels(build(parsed.data, dirname(file), report), opts.channels, report);
   return problems.length > 0 ? { problems: sortByLine(problems) } : { site: deepFreeze(site), problems };
 }
 
@@ -82,11 +93,17 @@ function tryJson(text: string): unknown {
   }
 }
 
-function build(f: SiteFile, report: Report): Site {
+function build(f: SiteFile, dir: string, report: Report): Site {
   checkTimezone(f.timezone, ['timezone'], report);
+  checkTemplates(f.templates, { defaultLanguage: f.language }, report);
+  const templates = resolveVoiceFiles(f.templates, dir, report);
   for (const [name, s] of Object.entries(f.schedules)) {
     if (s.timezone) checkTimezone(s.timezone, ['schedules', name, 'timezone'], report);
   }
+  f.people.forEach((p, i) => {
+    if (p.quietHours?.timezone)
+      checkTimezone(p.quietHours.timezone, ['people', i, 'quietHours', 'timezone'], report);
+  });
   const kinds: Record<string, KindSpec> = { ...BUILTIN_KINDS };
   for (const [name, spec] of Object.entries(f.kinds)) {
     if (RESERVED_KINDS.has(name))
@@ -124,6 +141,8 @@ function build(f: SiteFile, report: Report): Site {
     report,
   );
   const people = new Set(f.people.map((p) => p.id));
+  const oncall = buildOnCall(f, people, report);
+  const policies = buildPolicies(f, oncall, report);
   f.teams.forEach((t, i) =>
     t.members.forEach((m, j) => {
       if (!people.has(m)) report(['teams', i, 'members', j], `"${m}" is not one of the people`);
@@ -158,6 +177,7 @@ function build(f: SiteFile, report: Report): Site {
     id: f.site,
     name: f.name ?? f.site,
     timezone: f.timezone,
+    language: f.language,
     kinds,
     devices,
     people: f.people,
@@ -166,7 +186,216 @@ function build(f: SiteFile, report: Report): Site {
     adapters,
     badgeLists: f.badgeLists,
     schedules: f.schedules,
+    oncall,
+    templates,
+    policies,
   };
+}
+
+function buildOnCall(
+  f: SiteFile,
+  people: ReadonlySet<string>,
+  report: Report,
+): Record<string, OnCallSchedule> {
+  const out: Record<string, OnCallSchedule> = {};
+  for (const [name, s] of Object.entries(f.oncall)) {
+    const path = ['oncall', name];
+    if (s.timezone) checkTimezone(s.timezone, [...path, 'timezone'], report);
+    const { members, every, start } = s.rotation;
+    members.forEach((m, j) => {
+      if (!people.has(m)) report([...path, 'rotation', 'members', j], `"${m}" is not one of the people`);
+    });
+    const everyMs = durationMs(every, [...path, 'rotation', 'every'], report, parsePeriod);
+    s.overrides.forEach((o, j) => {
+      if (!people.has(o.person))
+        report([...path, 'overrides', j, 'person'], `"${o.person}" is not one of the people`);
+      // Both parse: the schema checked them.
+      if (parseLocalDateTime(o.to)! <= parseLocalDateTime(o.from)!)
+        report([...path, 'overrides', j, 'to'], `${o.to} is not after ${o.from}`);
+    });
+    out[name] = {
+      id: name,
+      timezone: s.timezone ?? f.timezone,
+      // A bad `every` was reported: the site is then dropped, so 0 is never used.
+      rotation: { members, everyMs: everyMs ?? 0, start },
+      overrides: s.overrides,
+    };
+  }
+  return out;
+}
+
+function buildPolicies(
+  f: SiteFile,
+  oncall: Readonly<Record<string, OnCallSchedule>>,
+  report: Report,
+): Record<string, Policy> {
+  const people = new Map(f.people.map((p) => [p.id, p]));
+  const teams = new Map(f.teams.map((t) => [t.id, t.members]));
+  const typed = (raw: string): string | undefined => {
+    const m = /^(person|team|oncall):(.*)$/.exec(raw);
+    const [kind, id] = m ? [m[1], m[2]] : ['', raw];
+    if ((kind === 'person' || kind === '') && people.has(id)) return `person:${id}`;
+    if ((kind === 'team' || kind === '') && teams.has(id)) return `team:${id}`;
+    if ((kind === 'oncall' || kind === '') && Object.hasOwn(oncall, id)) return `oncall:${id}`;
+    return undefined;
+  };
+  // The people an entry can reach, to check they can be reached on some channel.
+  const reach = (entry: string): readonly string[] => {
+    const [kind, id] = [entry.slice(0, entry.indexOf(':')), entry.slice(entry.indexOf(':') + 1)];
+    if (kind === 'person') return [id];
+    if (kind === 'team') return teams.get(id) ?? [];
+    const s = oncall[id];
+    return s ? [...s.rotation.members, ...s.overrides.map((o) => o.person)] : [];
+  };
+  const out: Record<string, Policy> = {};
+  for (const [name, p] of Object.entries(f.policies)) {
+    const path = ['policies', name];
+    const tiers = p.tiers.map((t, i): PolicyTier => {
+      const at = [...path, 'tiers', i];
+      const notify = t.notify.map((raw, j) => {
+        const entry = typed(raw);
+        if (!entry) {
+          const what = raw.includes(':')
+            ? 'write person:ID, team:ID or oncall:ID'
+            : 'no person, team or on-call schedule has this id';
+          report([...at, 'notify', j], `unknown "${raw}" (${what})`);
+          return raw;
+        }
+        if (!t.via) {
+          const silent = new Set(reach(entry).filter((id) => !people.get(id)?.channels));
+          for (const id of silent)
+            report(
+              [...at, 'notify', j],
+              `"${id}" has no channels: give the person channels or this tier a via`,
+            );
+        }
+        return entry;
+      });
+      const tier: PolicyTier = { notify, via: t.via ?? [], mode: t.mode };
+      if (t.every !== undefined && t.mode === 'parallel')
+        report([...at, 'every'], 'every is for sequential tiers (mode: sequential)', true);
+      else if (t.every !== undefined) tier.everyMs = durationMs(t.every, [...at, 'every'], report);
+      else if (t.mode === 'sequential')
+        report([...at, 'mode'], 'a sequential tier needs every: the delay between two people');
+      if (t.wait !== undefined) tier.waitMs = durationMs(t.wait, [...at, 'wait'], report);
+      else if (i < p.tiers.length - 1) report(at, 'needs wait: how long before the next tier starts');
+      return tier;
+    });
+    const policy: Policy = { id: name, tiers };
+    if (p.repeat > 0) {
+      const afterMs =
+        p.repeatAfter !== undefined
+          ? durationMs(p.repeatAfter, [...path, 'repeatAfter'], report)
+          : tiers.at(-1)!.waitMs;
+      if (afterMs !== undefined) policy.repeat = { times: p.repeat, afterMs };
+      else if (p.repeatAfter === undefined)
+        report(
+          [...path, 'repeat'],
+          'give repeatAfter, or a wait on the last tier: the pause before a repeat',
+        );
+    }
+    out[name] = policy;
+  }
+  return out;
+}
+
+/** Every channel name the site file uses, with where it is (for the gateway to check against its config). */
+export function channelNamesUsed(site: Site): { name: string; where: string }[] {
+  return channelUses(site).map((u) => ({ name: u.name, where: label(u.path) }));
+}
+
+function channelUses(site: Site): { name: string; path: Path }[] {
+  const out: { name: string; path: Path }[] = [];
+  site.people.forEach((p: Person, i) => {
+    for (const [severity, names] of Object.entries(p.channels ?? {}))
+      names?.forEach((name, j) => out.push({ name, path: ['people', i, 'channels', severity, j] }));
+  });
+  for (const [id, policy] of Object.entries(site.policies)) {
+    policy.tiers.forEach((t, i) =>
+      t.via.forEach((name, j) => out.push({ name, path: ['policies', id, 'tiers', i, 'via', j] })),
+    );
+  }
+  return out;
+}
+
+/**
+ * Channel names in people's preferences and policy tiers, checked against the configuration when
+ * the gateway gives it. As in rules, `name?` marks a channel as optional: kept where this gateway
+ * configures it, dropped where it does not (one site file serves the bare demo and the real site);
+ * without `?`, an unknown name is a typo and the file is refused.
+ */
+function resolveChannels(site: Site, configured: readonly string[] | undefined, report: Report): Site {
+  const known = configured && new Set(configured);
+  const list = configured?.join(', ') || 'none';
+  for (const u of channelUses(site)) {
+    const base = u.name.endsWith('?') ? u.name.slice(0, -1) : u.name;
+    if (known && !known.has(base) && base === u.name)
+      report(
+        u.path,
+        `unknown channel "${u.name}" (configured: ${list}; write "${u.name}?" if it is optional)`,
+      );
+  }
+  const keep = (names: readonly string[]) =>
+    names.flatMap((n) => {
+      const base = n.endsWith('?') ? n.slice(0, -1) : n;
+      return n !== base && known && !known.has(base) ? [] : [base];
+    });
+  return {
+    ...site,
+    people: site.people.map((p) =>
+      p.channels
+        ? {
+            ...p,
+            channels: Object.fromEntries(Object.entries(p.channels).map(([k, v]) => [k, v && keep(v)])),
+          }
+        : p,
+    ),
+    policies: Object.fromEntries(
+      Object.entries(site.policies).map(([id, pol]) => [
+        id,
+        { ...pol, tiers: pol.tiers.map((t) => ({ ...t, via: keep(t.via) })) },
+      ]),
+    ),
+  };
+}
+
+/** `parseDuration` plus weeks (`1w`, `2w3d`): rotations are often counted in weeks. */
+function parsePeriod(text: unknown): number | undefined {
+  if (typeof text !== 'string') return undefined;
+  const m = /^\s*(\d+)w(.*)$/.exec(text);
+  if (!m) return parseDuration(text);
+  const rest = m[2].trim() === '' ? 0 : parseDuration(m[2]);
+  return rest === undefined ? undefined : Number(m[1]) * 7 * 86_400_000 + rest;
+}
+
+function durationMs(
+  value: string | number,
+  path: Path,
+  report: Report,
+  parse: (text: unknown) => number | undefined = parseDuration,
+): number | undefined {
+  const ms = parse(value);
+  if (ms === undefined) report(path, `"${value}" is not a duration (use 30s, 2m, 1h)`);
+  else if (ms <= 0) report(path, `"${value}" must be longer than 0`);
+  return ms !== undefined && ms > 0 ? ms : undefined;
+}
+
+/** Recorded prompts are written relative to the site file; they must exist when the site loads. */
+function resolveVoiceFiles(t: Templates, dir: string, report: Report): Templates {
+  const out: Record<string, Record<string, TemplateBlock>> = {};
+  for (const [id, langs] of Object.entries(t)) {
+    out[id] = {};
+    for (const [lang, block] of Object.entries(langs)) {
+      if (!block.voiceFile) {
+        out[id][lang] = block;
+        continue;
+      }
+      const file = resolvePath(dir, block.voiceFile);
+      if (!existsSync(file)) report(['templates', id, lang, 'voiceFile'], `no such file: ${file}`);
+      out[id][lang] = { ...block, voiceFile: file };
+    }
+  }
+  return out;
 }
 
 const HASH_HELP = 'not a password hash (scrypt$N$r$p$salt$key; make one with `vigie hash-password`)';
@@ -190,10 +419,8 @@ function buildDevice(
   if (d.speaker) out.speaker = d.speaker;
   if (d.serial) out.serial = d.serial;
   if (d.heartbeat !== undefined) {
-    const ms = parseDuration(d.heartbeat);
-    if (ms === undefined || ms <= 0)
-      report([...path, 'heartbeat'], `"${d.heartbeat}" is not a duration (use 30s, 2m, 1h)`);
-    else out.heartbeatMs = ms;
+    const ms = durationMs(d.heartbeat, [...path, 'heartbeat'], report);
+    if (ms !== undefined) out.heartbeatMs = ms;
   }
   if (d.credentials) {
     if (!parseHash(d.credentials.passwordHash)) report([...path, 'credentials', 'passwordHash'], HASH_HELP);

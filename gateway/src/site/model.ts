@@ -1,4 +1,5 @@
-import type { ScheduleSpec } from '../../../rules/src/model.js';
+import type { Templates } from '../engage/templates.js';
+import type { ScheduleSpec, Severity } from '../../../rules/src/model.js';
 import type { KindSpec } from './kinds.js';
 
 export interface Location {
@@ -41,14 +42,33 @@ export interface Device {
   source?: DeviceSource;
 }
 
+export type Language = 'en' | 'fr';
+
+/**
+ * Channel names (from the gateway config) in failover order, per severity; `default` serves the
+ * severities not listed. An empty list means "not for this severity".
+ */
+export type ChannelPrefs = Readonly<Partial<Record<Severity | 'default', readonly string[]>>>;
+
+/** A daily window (HH:MM, `to` < `from` spans midnight) when only critical alerts reach the person. */
+export interface QuietHours {
+  from: string;
+  to: string;
+  /** Default: the site's time zone. */
+  timezone?: string;
+}
+
 export interface Person {
   id: string;
   name: string;
   phone?: string;
   email?: string;
-  language?: string;
+  language?: Language;
   /** Per-person webhook target for the webhook channel (optional). */
   webhook?: string;
+  /** Absent: whoever notifies this person must say `via`. */
+  channels?: ChannelPrefs;
+  quietHours?: QuietHours;
 }
 
 export interface Team {
@@ -86,10 +106,54 @@ export interface AdapterSpec {
   fields: Readonly<Record<string, FieldMapping>>;
 }
 
+/** Dates and times here are local wall-clock `YYYY-MM-DDTHH:MM` in the schedule's zone, as written. */
+export interface OnCallOverride {
+  person: string;
+  from: string;
+  to: string;
+}
+
+export interface Rotation {
+  /** Person ids; members[0] is on call from `start`, then each in turn, `everyMs` of wall-clock apart. */
+  members: readonly string[];
+  everyMs: number;
+  start: string;
+}
+
+export interface OnCallSchedule {
+  id: string;
+  /** Resolved: the site's zone when the file gives none. */
+  timezone: string;
+  rotation: Rotation;
+  /** Later entries win when several are active. */
+  overrides: readonly OnCallOverride[];
+}
+
+export interface PolicyTier {
+  /** Typed entries: `person:ID`, `team:ID` or `oncall:ID` (bare ids are resolved when loading). */
+  notify: readonly string[];
+  /** Empty: each person's own channels for the severity. */
+  via: readonly string[];
+  mode: 'parallel' | 'sequential';
+  /** Sequential tiers: delay between two people. */
+  everyMs?: number;
+  /** Delay before the next tier (or a repeat) if nobody acknowledged; required except on the last tier. */
+  waitMs?: number;
+}
+
+export interface Policy {
+  id: string;
+  tiers: readonly PolicyTier[];
+  /** Run the whole policy again `times` more times, `afterMs` after its last step, while unacknowledged. */
+  repeat?: { times: number; afterMs: number };
+}
+
 export interface Site {
   id: string;
   name: string;
   timezone: string;
+  /** Default language of messages for people without one. */
+  language: Language;
   kinds: Readonly<Record<string, KindSpec>>;
   devices: readonly Device[];
   people: readonly Person[];
@@ -98,4 +162,8 @@ export interface Site {
   adapters: Readonly<Record<string, AdapterSpec>>;
   badgeLists: Readonly<Record<string, readonly string[]>>;
   schedules: Readonly<Record<string, ScheduleSpec>>;
+  oncall: Readonly<Record<string, OnCallSchedule>>;
+  policies: Readonly<Record<string, Policy>>;
+  /** Alert texts per template, language and channel type (engage/templates.ts); voiceFile paths absolute. */
+  templates: Templates;
 }

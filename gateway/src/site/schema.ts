@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { templatesSchema } from '../engage/templates.js';
+import { SEVERITIES } from '../../../rules/src/model.js';
 
 // The site file as written by integrators. Structural checks live here (zod); checks across
 // sections (kinds used by devices, team members, duplicate ids...) live in load.ts.
@@ -74,6 +76,39 @@ const device = z.strictObject({
   source: z.strictObject({ topic: z.string().min(1).max(256), adapter: z.string().min(1) }).optional(),
 });
 
+const language = z.enum(['en', 'fr']);
+const channelList = z.array(z.string().min(1));
+// A bare number is accepted so the loader can say why it is wrong (seconds? ms?).
+const duration = z.union([z.string(), z.number()]);
+
+const LOCAL_DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})$/;
+
+/**
+ * `2026-11-02T08:00` (a wall-clock date and time, no offset) as the epoch ms of the same fields read
+ * as UTC, or undefined when it is not a real date and time (2026-02-30T08:00, 24:00).
+ */
+export function parseLocalDateTime(text: string): number | undefined {
+  const m = LOCAL_DATE_TIME.exec(text);
+  if (!m) return undefined;
+  const [y, mo, d, h, mi] = m.slice(1).map(Number);
+  const ms = Date.UTC(y, mo - 1, d, h, mi);
+  const back = new Date(ms);
+  // Date.UTC rolls 2026-02-30 over to March: a date that does not come back unchanged is not real.
+  if (back.getUTCMonth() !== mo - 1 || back.getUTCDate() !== d || h > 23 || mi > 59) return undefined;
+  return ms;
+}
+
+const localDateTime = z
+  .string()
+  .refine(
+    (s) => parseLocalDateTime(s) !== undefined,
+    "use a local date and time, YYYY-MM-DDTHH:MM (no offset: the zone is the schedule's)",
+  );
+
+const quietHours = z
+  .strictObject({ from: hhmm, to: hhmm, timezone: z.string().optional() })
+  .refine((q) => q.from !== q.to, { message: 'quiet hours from and to are the same time', path: ['to'] });
+
 const person = z.strictObject({
   id,
   name: z.string().min(1),
@@ -82,8 +117,10 @@ const person = z.strictObject({
     .regex(/^\+?[0-9 ().-]{3,32}$/, 'a phone number in international format')
     .optional(),
   email: z.string().email().optional(),
-  language: z.string().min(2).max(16).optional(),
+  language: language.optional(),
   webhook: z.string().url().optional(),
+  channels: z.partialRecord(z.enum([...SEVERITIES, 'default']), channelList).optional(),
+  quietHours: quietHours.optional(),
 });
 
 const team = z.strictObject({ id, name: z.string().min(1), members: z.array(z.string()).min(1) });
@@ -100,10 +137,37 @@ const schedule = z.strictObject({
   windows: z.array(z.strictObject({ days: z.array(day).min(1), from: hhmm, to: hhmm })).min(1),
 });
 
+const onCall = z.strictObject({
+  timezone: z.string().optional(),
+  rotation: z.strictObject({
+    members: z.array(z.string().min(1)).min(1, 'a rotation needs at least one member'),
+    every: duration,
+    start: localDateTime,
+  }),
+  overrides: z
+    .array(z.strictObject({ person: z.string().min(1), from: localDateTime, to: localDateTime }))
+    .default([]),
+});
+
+const tier = z.strictObject({
+  notify: z.array(z.string().min(1)).min(1, 'a tier notifies at least one person, team or on-call schedule'),
+  via: channelList.min(1, "leave via out to use each person's channels").optional(),
+  mode: z.enum(['parallel', 'sequential']).default('parallel'),
+  every: duration.optional(),
+  wait: duration.optional(),
+});
+
+const policy = z.strictObject({
+  tiers: z.array(tier).min(1, 'a policy needs at least one tier'),
+  repeat: z.number().int().min(0).max(100).default(0),
+  repeatAfter: duration.optional(),
+});
+
 export const siteFileSchema = z.strictObject({
   site: id,
   name: z.string().min(1).optional(),
   timezone: z.string().default('UTC'),
+  language: language.default('en'),
   kinds: z.record(id, kindSpec).default({}),
   adapters: z.record(id, adapterSpec).default({}),
   devices: z.array(device).default([]),
@@ -112,6 +176,9 @@ export const siteFileSchema = z.strictObject({
   clients: z.array(client).default([]),
   badgeLists: z.record(z.string(), z.array(z.string())).default({}),
   schedules: z.record(id, schedule).default({}),
+  oncall: z.record(id, onCall).default({}),
+  policies: z.record(id, policy).default({}),
+  templates: templatesSchema,
 });
 
 export type SiteFile = z.output<typeof siteFileSchema>;
