@@ -1,4 +1,5 @@
 import { createApiServer, type ApiServer } from '../src/api/server.js';
+import { registerTwilioHooks } from '../src/engage/twilio/webhooks.js';
 import { generateToken, sha256Hex, TokenAuth } from '../src/api/auth.js';
 import type { ApiPorts, DeviceView, LiveEvent, Role } from '../src/api/ports.js';
 import { IllegalTransitionError, NotFoundError } from '../src/core/errors.js';
@@ -162,6 +163,18 @@ export async function startApi(opts: { pingIntervalMs?: number } = {}): Promise<
   const ports = new FakePorts();
   const logger = memoryLogger();
   const api = createApiServer({ ports, auth, logger, pingIntervalMs: opts.pingIntervalMs });
+  // The gateway adds the provider webhooks to the same router (gateway.ts); so does the harness,
+  // so the OpenAPI test sees the whole table.
+  registerTwilioHooks(api.router, {
+    actions: {
+      inboundText: () => ({ outcome: 'unknown-sender', reply: '' }),
+      keypad: () => ({ outcome: 'gone', say: '' }),
+      callScript: () => undefined,
+      providerStatus: () => {},
+    },
+    publicUrl: 'http://127.0.0.1',
+    accounts: [],
+  });
   const port = await api.listen(0, '127.0.0.1');
   return {
     api,

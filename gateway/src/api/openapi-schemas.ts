@@ -176,4 +176,59 @@ export const schemas = {
       checks: { type: 'object', additionalProperties: { type: 'boolean' } },
     },
   },
+  // The provider's form posts (Twilio's parameter names). Only the fields Vigie reads are listed;
+  // the provider sends more, and every one of them is covered by X-Twilio-Signature.
+  TwilioInboundSms: {
+    type: 'object',
+    required: ['AccountSid', 'From', 'Body'],
+    properties: {
+      AccountSid: str,
+      MessageSid: str,
+      From: { type: 'string', description: 'Sender, E.164.' },
+      To: str,
+      Body: str,
+    },
+  },
+  TwilioStatus: {
+    type: 'object',
+    required: ['AccountSid'],
+    description: 'A message status (MessageSid + MessageStatus) or a call status (CallSid + CallStatus).',
+    properties: {
+      AccountSid: str,
+      MessageSid: str,
+      MessageStatus: {
+        type: 'string',
+        enum: ['queued', 'sending', 'sent', 'delivered', 'undelivered', 'failed', 'read', 'accepted'],
+      },
+      CallSid: str,
+      CallStatus: {
+        type: 'string',
+        enum: [
+          'queued',
+          'initiated',
+          'ringing',
+          'in-progress',
+          'completed',
+          'busy',
+          'no-answer',
+          'canceled',
+          'failed',
+        ],
+      },
+      ErrorCode: str,
+      AnsweredBy: { type: 'string', examples: ['human', 'machine_start'] },
+    },
+  },
+  TwilioVoice: {
+    type: 'object',
+    required: ['AccountSid', 'CallSid'],
+    properties: {
+      AccountSid: str,
+      CallSid: str,
+      CallStatus: str,
+      From: str,
+      To: str,
+      Digits: { type: 'string', description: 'Keys pressed (menu only).' },
+    },
+  },
 } as const;

@@ -80,6 +80,114 @@ function obj(properties: Record<string, unknown>): unknown {
 
 const severityList = { type: 'string', description: 'Comma-separated list.', examples: ['critical,major'] };
 
+// Provider webhooks (engage/twilio/webhooks.ts): public, authenticated by the provider's signature.
+const signatureHeader = {
+  name: 'X-Twilio-Signature',
+  in: 'header',
+  required: true,
+  schema: { type: 'string' },
+  description:
+    'base64 HMAC-SHA1 with the account auth token over the public URL called (query included) followed by each form parameter name and value, sorted by name.',
+};
+const deliveryParam = {
+  name: 'deliveryId',
+  in: 'path',
+  required: true,
+  schema: { type: 'string' },
+  description: 'The delivery the provider was given this URL for.',
+};
+const form = (schema: string) => ({
+  required: true,
+  content: { 'application/x-www-form-urlencoded': { schema: ref(schema) } },
+});
+const twimlAnswer = (description: string) => ({
+  description,
+  content: { 'text/xml': { schema: { type: 'string', description: 'A TwiML <Response> document.' } } },
+});
+const hookErrors = {
+  '400': errorResponse('A required parameter is missing.'),
+  '403': errorResponse('Missing or wrong X-Twilio-Signature, or an AccountSid the gateway does not use.'),
+  '413': errorResponse('Body larger than 64 KiB.'),
+  '415': errorResponse('Not application/x-www-form-urlencoded.'),
+};
+
+function hookPaths(): Record<string, unknown> {
+  const hook = (id: string, summary: string, description: string, schema: string, responses: object) =>
+    operation(id, {
+      summary,
+      description,
+      role: null,
+      parameters: id === 'twilioInboundSms' ? [signatureHeader] : [deliveryParam, signatureHeader],
+      requestBody: form(schema),
+      responses: { ...responses, ...hookErrors },
+    });
+  return {
+    '/hooks/twilio/sms': {
+      post: hook(
+        'twilioInboundSms',
+        'An SMS a person sent to the alert number (provider webhook)',
+        'Replies such as ACK acknowledge the incident the person was alerted for; the answer is a TwiML <Message> back to them.',
+        'TwilioInboundSms',
+        { '200': twimlAnswer('TwiML with the reply as <Message>, or an empty <Response/>.') },
+      ),
+    },
+    '/hooks/twilio/status/{deliveryId}': {
+      post: hook(
+        'twilioStatus',
+        'Status of a message or call the gateway placed (provider status callback)',
+        'delivered / completed settle the delivery; undelivered, failed, busy, no-answer make it retry or fail over.',
+        'TwilioStatus',
+        { '204': { description: 'Recorded.' } },
+      ),
+    },
+    '/hooks/twilio/voice/{deliveryId}': {
+      post: hook(
+        'twilioVoice',
+        'What an answered alert call plays (provider voice webhook)',
+        'The alert and the keypad menu inside a <Gather>; with no key pressed the call plays again up to twice (`?n=` counts), then hangs up.',
+        'TwilioVoice',
+        { '200': twimlAnswer('TwiML: <Gather> with <Play> or <Say>, <Redirect>, <Hangup>.') },
+      ),
+    },
+    '/hooks/twilio/voice/{deliveryId}/menu': {
+      post: hook(
+        'twilioVoiceMenu',
+        'A key pressed during an alert call (provider <Gather> action)',
+        '1 acknowledges, 2 escalates now, 3 repeats the alert, 4 bridges the call to the device speaker over SIP when there is one.',
+        'TwilioVoice',
+        { '200': twimlAnswer('TwiML: <Say> then <Hangup>, <Redirect> or <Dial><Sip>.') },
+      ),
+    },
+    '/hooks/prompts/{file}': {
+      get: operation('voicePrompt', {
+        summary: 'A voice prompt for the provider to play',
+        description:
+          'The URL is handed out in TwiML, signed and valid for `prompts.urlTtl`; it is the credential.',
+        role: null,
+        parameters: [
+          {
+            name: 'file',
+            in: 'path',
+            required: true,
+            schema: { type: 'string', pattern: '^[0-9a-f]+\\.wav$' },
+            description: 'The prompt id followed by .wav.',
+          },
+          query('exp', 'Expiry, epoch seconds.'),
+          query('sig', 'Hex HMAC-SHA256 of `{id}:{exp}` with the gateway prompt secret.'),
+        ],
+        responses: {
+          '200': {
+            description: 'The WAV file.',
+            content: { 'audio/wav': { schema: { type: 'string', format: 'binary' } } },
+          },
+          '403': errorResponse('The signature does not match, or the URL has expired.'),
+          '404': errorResponse('No such prompt.'),
+        },
+      }),
+    },
+  };
+}
+
 function build(): Record<string, unknown> {
   return {
     openapi: '3.1.0',
@@ -268,6 +376,7 @@ function build(): Record<string, unknown> {
           },
         }),
       },
+      ...hookPaths(),
     },
   };
 }

@@ -164,7 +164,13 @@ export class Responder implements EngageActions {
     const found = this.lookup(deliveryId);
     if (!found) return undefined;
     const { incident, row } = found;
-    const composed = this.o.compose(incident, recipientFromRow(row), 'voice', this.o.clock.now());
+    // Rendered as at the send (same duration, same text), so the prompt made then is the one played.
+    const composed = this.o.compose(
+      incident,
+      recipientFromRow(row),
+      'voice',
+      row.claimed_at ?? this.o.clock.now(),
+    );
     const script: CallScript = { language: composed.language, text: composed.message };
     if (composed.voiceFile) script.promptFile = composed.voiceFile;
     const sip = (incident.context.speaker as { sip?: string } | undefined)?.sip;
