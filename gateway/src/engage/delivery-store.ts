@@ -15,7 +15,11 @@ export class DeliveryStore {
       ),
       get: p('SELECT * FROM deliveries WHERE id = ?'),
       claim: p(
-        `UPDATE deliveries SET state = 'sending', attempts = attempts + 1, claimed_at = ? WHERE id = ? AND state = 'pending'`,
+        // An interrupted attempt keeps its claim time: the provider is asked about messages since
+        // then, and the text (its duration) is rendered exactly as it was sent.
+        `UPDATE deliveries SET state = 'sending', attempts = attempts + 1,
+         claimed_at = CASE WHEN interrupted = 1 AND claimed_at IS NOT NULL THEN claimed_at ELSE ? END
+         WHERE id = ? AND state = 'pending'`,
       ),
       delivered: p(
         `UPDATE deliveries SET state = @state, delivered_at = CASE WHEN @state = 'delivered' THEN @at ELSE delivered_at END,

@@ -2,7 +2,7 @@ import type { SmsChannelConfig } from '../../config/schema.js';
 import type { Channel, Notification, Reconciled, RetryPolicy, SendResult } from '../channel.js';
 import type { ChannelDeps } from '../registry.js';
 import { silentLogger } from '../../core/log.js';
-import { parseTwilioDate, TwilioRest, twilioDay } from '../twilio/rest.js';
+import { parseTwilioDate, TwilioRest } from '../twilio/rest.js';
 
 /*
  * SMS through a Twilio-compatible REST API (the real Twilio, or any provider speaking its shape):
@@ -88,7 +88,9 @@ export class SmsChannel implements Channel {
     const since = n.claimedAt - CLOCK_SLACK_MS;
     const r = await this.api.list(
       'Messages',
-      { To: to, From: this.cfg.from, 'DateSent>': twilioDay(since) },
+      // No DateSent filter: a message the provider still holds queued has no send date yet. The
+      // list comes newest first; the creation time is checked here.
+      { To: to, From: this.cfg.from, PageSize: '50' },
       signal,
     );
     if (!r.ok) return { unknown: `SMS API: ${r.error}` };

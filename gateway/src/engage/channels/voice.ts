@@ -1,7 +1,7 @@
 import type { VoiceChannelConfig } from '../../config/schema.js';
 import type { Channel, Notification, Reconciled, RetryPolicy, SendResult } from '../channel.js';
 import type { ChannelDeps } from '../registry.js';
-import { parseTwilioDate, TwilioRest, twilioDay } from '../twilio/rest.js';
+import { parseTwilioDate, TwilioRest } from '../twilio/rest.js';
 
 /*
  * Voice calls through a Twilio-compatible Calls resource:
@@ -75,7 +75,8 @@ export class VoiceChannel implements Channel {
     const since = n.claimedAt - CLOCK_SLACK_MS;
     const r = await this.api.list(
       'Calls',
-      { To: to, From: this.cfg.from, 'StartTime>': twilioDay(since) },
+      // No StartTime filter: a call still queued has not started. Newest first; dates checked here.
+      { To: to, From: this.cfg.from, PageSize: '50' },
       signal,
     );
     if (!r.ok) return { unknown: `voice API: ${r.error}` };
