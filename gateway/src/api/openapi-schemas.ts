@@ -69,6 +69,9 @@ export const schemas = {
       values: { type: 'object', additionalProperties: scalar },
       context: { type: 'object', description: 'Location, camera, speaker... attached by the route stage.' },
       updatedAt: epochMs,
+      ackCode: { type: 'string', pattern: '^\\d{4,5}$', description: 'Quoted in SMS replies: ACK 4821.' },
+      groupId: { type: 'string', description: 'The grouped alert it was folded into (storm control).' },
+      damped: { type: 'boolean', description: 'Opened while its device was flapping: nobody was paged.' },
     },
   },
   TimelineEntry: {
@@ -104,13 +107,31 @@ export const schemas = {
       step: int,
       channel: str,
       recipient: str,
-      state: { type: 'string', enum: ['pending', 'sending', 'delivered', 'failed', 'cancelled'] },
+      state: {
+        type: 'string',
+        enum: ['pending', 'sending', 'sent', 'delivered', 'failed', 'cancelled', 'suppressed'],
+        description:
+          'sent: the provider accepted it and will report the outcome; suppressed: held back by a rate limit.',
+      },
       attempts: int,
       nextAttemptAt: epochMs,
       createdAt: epochMs,
       lastError: str,
       deliveredAt: epochMs,
-      latencyMs: { type: 'number' },
+      latencyMs: {
+        type: 'number',
+        description: 'Duration of the successful attempt (send, or until delivered).',
+      },
+      providerId: { type: 'string', examples: ['SM0123...', 'CA0123...', 'modem:2026-11-23T10:00:00+01:00'] },
+      providerStatus: { type: 'string', examples: ['delivered', 'no-answer'] },
+      sentVia: {
+        type: 'string',
+        description: 'The fallback channel that carried it (an SMS through the modem).',
+      },
+      failoverOf: {
+        type: 'string',
+        description: 'The failed delivery this one replaced on the next channel.',
+      },
     },
   },
   DeviceView: {

@@ -146,7 +146,10 @@ test('an unanswered call is retried, then fails over; a late status of an old ca
   r.providerStatus({ deliveryId: voice.id, providerId: 'CA1', status: 'no-answer' });
   let v = h.service.deliveries(incident.id).find((d) => d.id === voice.id)!;
   assert.equal(v.state, 'pending', 'one more call (maxAttempts 2)');
-  assert.ok(v.nextAttemptAt > h.clock.now() && v.nextAttemptAt <= h.clock.now() + 60_000, 'after the backoff');
+  assert.ok(
+    v.nextAttemptAt > h.clock.now() && v.nextAttemptAt <= h.clock.now() + 60_000,
+    'after the backoff',
+  );
   store.claim(voice.id, h.clock.now());
   store.delivered(voice.id, h.clock.now(), 5, { state: 'sent', providerId: 'CA2' });
   r.providerStatus({ deliveryId: voice.id, providerId: 'CA1', status: 'completed' });

@@ -219,7 +219,8 @@ test('sms - after a send whose answer was lost, reconcile finds the message the 
   assert.deepEqual(await sms.reconcile(n, never), { found: true, providerId: stored[0].sid });
   assert.equal(lists[0].get('To'), '+33612345601');
   assert.equal(lists[0].get('From'), '+33700000000');
-  assert.match(lists[0].get('DateSent>') ?? '', /^\d{4}-\d{2}-\d{2}$/);
+  // No date filter: a message the provider still holds queued has no send date and would be missed.
+  assert.equal(lists[0].get('DateSent>'), null);
   // Another alert to the same person, or an older message with the same text, is not this attempt.
   assert.deepEqual(await sms.reconcile({ ...n, message: 'Smoke in zone B' }, never), { found: false });
   assert.deepEqual(await sms.reconcile({ ...n, claimedAt: Date.now() + 60_000 }, never), { found: false });
