@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import mqtt from 'mqtt';
 import { FakeTwilio } from './support/fake-twilio.js';
 import { eventually, GatewayProcess, tempDir } from './support/gateway-process.js';
 import { freePort } from './support/ports.js';
-import { PASSWORD, PHONES, RULES, siteYaml, startCamera } from './support/engage-site.js';
+import { engageConfig, PASSWORD, PHONES, startCamera } from './support/engage-site.js';
 
 // "Nothing lost, nothing doubled" for people's phones: the gateway process is killed with SIGKILL
 // while the provider holds its SMS and call requests (the provider has them, the gateway has not
@@ -42,30 +41,18 @@ describe('engage - exactly once per step across SIGKILL', () => {
     twilio = await FakeTwilio.start();
     camera = await startCamera();
     const port = await freePort();
-    const rules = join(dir, 'rules');
-    mkdirSync(rules, { recursive: true });
-    writeFileSync(join(dir, 'site.yaml'), await siteYaml(camera.base));
-    writeFileSync(join(rules, 'rules.yaml'), RULES);
-    const provider = {
-      baseUrl: twilio.baseUrl,
-      accountSid: twilio.accountSid,
-      authToken: twilio.authToken,
-      from: '+15005550006',
-      timeout: '2s',
-      backoff: '300ms',
-    };
-    config = {
-      site: join(dir, 'site.yaml'),
-      rules,
-      dataDir: join(dir, 'data'),
-      http: { port, publicUrl: `http://127.0.0.1:${port}` },
-      channels: {
-        sms: { type: 'sms', ...provider },
-        voice: { type: 'voice', ...provider },
+    config = await engageConfig(dir, {
+      cameraBase: camera.base,
+      port,
+      twilio,
+      channels: (provider) => ({
+        sms: { type: 'sms', ...provider, timeout: '2s', backoff: '300ms' },
+        voice: { type: 'voice', ...provider, timeout: '2s', backoff: '300ms' },
         // Named by the site's people; no door alert reaches it here.
         email: { type: 'email', host: '127.0.0.1', port: 9, ignoreTLS: true, from: 'vigie@t3.example' },
-      },
-    };
+      }),
+      extra: { dataDir: join(dir, 'data') },
+    });
     await restart();
   });
 

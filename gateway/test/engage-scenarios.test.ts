@@ -1,6 +1,4 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import mqtt, { type MqttClient } from 'mqtt';
 import { FakeTwilio, type FakeCall, type FakeMessage } from './support/fake-twilio.js';
@@ -8,7 +6,7 @@ import { eventually, GatewayProcess, tempDir } from './support/gateway-process.j
 import { ModemEmulator } from './support/modem-emulator.js';
 import { freePort } from './support/ports.js';
 import { PtyPair } from './support/pty-pair.js';
-import { JPEG, PASSWORD, PHONES, RULES, siteYaml, startCamera, startSmtp } from './support/engage-site.js';
+import { engageConfig, JPEG, PASSWORD, PHONES, startCamera, startSmtp } from './support/engage-site.js';
 
 // The reference scenarios of DESIGN.md end to end, through the real channels: the gateway as a
 // child process, sensors over MQTT, voice and SMS through the Twilio-compatible API (a local fake
@@ -51,21 +49,11 @@ describe('engage - reference scenarios through the real channels', () => {
     modem = await ModemEmulator.open(pty.emulatorPath);
     const port = await freePort();
     publicUrl = `http://127.0.0.1:${port}`;
-    const rules = join(dir, 'rules');
-    mkdirSync(rules, { recursive: true });
-    writeFileSync(join(dir, 'site.yaml'), await siteYaml(camera.base));
-    writeFileSync(join(rules, 'rules.yaml'), RULES);
-    const provider = {
-      baseUrl: twilio.baseUrl,
-      accountSid: twilio.accountSid,
-      authToken: twilio.authToken,
-      from: '+15005550006',
-    };
-    gw = new GatewayProcess(dir, {
-      site: join(dir, 'site.yaml'),
-      rules,
-      http: { port, publicUrl },
-      channels: {
+    const config = await engageConfig(dir, {
+      cameraBase: camera.base,
+      port,
+      twilio,
+      channels: (provider) => ({
         sms: { type: 'sms', ...provider, fallback: 'gsm', timeout: '2s', backoff: '500ms' },
         voice: { type: 'voice', ...provider, ringTimeout: '20s', backoff: '1s' },
         email: {
@@ -76,8 +64,9 @@ describe('engage - reference scenarios through the real channels', () => {
           from: 'vigie@t3.example',
         },
         gsm: { type: 'modem', path: pty.modemPath, timeout: '3s' },
-      },
+      }),
     });
+    gw = new GatewayProcess(dir, config);
     await gw.start();
     sensors = await mqtt.connectAsync(gw.mqttUrl, {
       username: 'sensors',

@@ -279,13 +279,7 @@ export class DeliveryWorker {
         else if (outcome === 'cancelled') this.store.cancelled(row.id, result.error);
         else if (outcome === 'suppressed') this.store.suppressed(row.id, result.error);
         else this.store.failed(row.id, result.error);
-        this.store.appendTimeline({
-          incidentId: row.incident_id,
-          at: now,
-          kind: 'notification',
-          actor: 'system',
-          detail,
-        });
+        this.store.noteAttempt(row.incident_id, now, detail);
         if (outcome === 'failed') this.o.onFailed?.(row, this.o.incidents.get(row.incident_id), now);
       })();
     } catch (err) {

@@ -106,6 +106,11 @@ export class DeliveryStore {
     return (this.s.nextDue.get() as { due: number | null }).due ?? undefined;
   }
 
+  /** The audit trail's record of one attempt or outcome of a delivery. */
+  noteAttempt(incidentId: string, at: number, detail: Record<string, unknown>): void {
+    this.appendTimeline({ incidentId, at, kind: 'notification', actor: 'system', detail });
+  }
+
   appendTimeline(e: TimelineEntry): void {
     this.s.timeline.run({ ...e, detail: JSON.stringify(e.detail) });
   }

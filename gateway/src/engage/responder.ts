@@ -229,11 +229,7 @@ export class Responder implements EngageActions {
         const error = `${status}${s.errorCode ? ` (error ${s.errorCode})` : ''}${s.answeredBy ? ` answered by ${s.answeredBy}` : ''}`;
         if (cls === 'unanswered' && row.attempts < policy.maxAttempts && incident?.state === 'open') {
           const at = now + backoffDelay(policy, row.attempts);
-          this.o.db
-            .prepare(
-              `UPDATE deliveries SET state = 'pending', next_attempt_at = ?, last_error = ? WHERE id = ?`,
-            )
-            .run(at, error, row.id);
+          this.store.retry(row.id, at, error);
           detail.outcome = 'retry';
           detail.nextAttemptAt = at;
         } else {
@@ -242,13 +238,7 @@ export class Responder implements EngageActions {
           detail.error = error;
         }
       }
-      this.store.appendTimeline({
-        incidentId: row.incident_id,
-        at: now,
-        kind: 'notification',
-        actor: 'system',
-        detail,
-      });
+      this.store.noteAttempt(row.incident_id, now, detail);
       if (detail.outcome === 'failed') this.o.failover.next({ ...row, state: 'failed' }, incident, now);
     })();
     this.o.kick();

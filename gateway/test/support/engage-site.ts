@@ -1,4 +1,6 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
 import { hashPassword } from '../../src/listen/credentials.js';
@@ -159,5 +161,39 @@ export async function startCamera(): Promise<{ base: string; close(): Promise<vo
   return {
     base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     close: () => new Promise<void>((r) => server.close(() => r())),
+  };
+}
+
+/**
+ * Writes the site and rules into `dir` and returns the gateway configuration around them:
+ * the HTTP port fixed in advance (the provider is given the public URL before the gateway starts)
+ * and the provider's credentials for the sms and voice channels.
+ */
+export async function engageConfig(
+  dir: string,
+  o: {
+    cameraBase: string;
+    port: number;
+    twilio: { baseUrl: string; accountSid: string; authToken: string };
+    channels: (provider: Record<string, string>) => Record<string, unknown>;
+    extra?: Record<string, unknown>;
+  },
+): Promise<Record<string, unknown>> {
+  const rules = join(dir, 'rules');
+  mkdirSync(rules, { recursive: true });
+  writeFileSync(join(dir, 'site.yaml'), await siteYaml(o.cameraBase));
+  writeFileSync(join(rules, 'rules.yaml'), RULES);
+  const provider = {
+    baseUrl: o.twilio.baseUrl,
+    accountSid: o.twilio.accountSid,
+    authToken: o.twilio.authToken,
+    from: '+15005550006',
+  };
+  return {
+    site: join(dir, 'site.yaml'),
+    rules,
+    http: { port: o.port, publicUrl: `http://127.0.0.1:${o.port}` },
+    channels: o.channels(provider),
+    ...o.extra,
   };
 }
