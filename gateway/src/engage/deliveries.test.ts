@@ -247,3 +247,49 @@ test('deliveries - a channel that never returns is cut at the send timeout and r
   assert.equal(d.lastError, 'send timed out');
   assert.equal(d.nextAttemptAt, T0 + 1000);
 });
+
+test('deliveries - rate limits hold back pages beyond the limit, never a critical alert', async () => {
+  const sent: Notification[] = [];
+  const sms: Channel = {
+    name: 'sms',
+    type: 'sms',
+    send: (n) => {
+      sent.push(n);
+      return Promise.resolve({ ok: true, providerId: `SM${sent.length}` });
+    },
+  };
+  const rule = doorRule({ steps: [{ afterMs: 0, notify: ['person:alice'], via: ['sms'] }] });
+  h = harness([rule, { ...rule, id: 'aed', severity: 'critical' }]);
+  const worker = new DeliveryWorker({
+    db: h.db,
+    channels: new Map([['sms', sms]]),
+    clock: h.clock,
+    logger: memoryLogger(),
+    metrics: new Registry(),
+    incidents: h.service,
+    rate: { perPerson: 2, perSite: 100, window: 600_000 },
+  });
+  const devices = ['door-g12', 'fridge-1'];
+  for (let i = 0; i < 4; i++) {
+    h.clock.set(T0 + i * 1000);
+    // Alternate devices and clear in between so each opening is a new incident.
+    h.apply([openT(T0 + i * 1000, devices[i % 2])]);
+    worker.pump();
+    await worker.idle();
+    h.apply([{ ...openT(T0 + i * 1000 + 500, devices[i % 2]), type: 'clear' }]);
+  }
+  assert.equal(sent.length, 2, 'two pages to alice within 10 min, then held back');
+  const states = h.service.list({}).flatMap((i) => h.service.deliveries(i.id).map((d) => d.state));
+  assert.equal(states.filter((s) => s === 'suppressed').length, 2);
+  const suppressed = h.service
+    .list({})
+    .flatMap((i) => h.service.deliveries(i.id))
+    .find((d) => d.state === 'suppressed');
+  assert.match(suppressed?.lastError ?? '', /person:alice already got 2 alerts within 10 min/);
+  // A critical alert goes through whatever the count.
+  h.clock.set(T0 + 10_000);
+  h.apply([{ ...openT(T0 + 10_000, 'door-g12', 'aed'), severity: 'critical' }]);
+  worker.pump();
+  await worker.idle();
+  assert.equal(sent.length, 3);
+});
