@@ -265,6 +265,7 @@ export class IncidentService {
     // open | acknowledged -> cleared (route/lifecycle.ts) in one statement.
     const i = this.store.clearActive(t.ruleId, t.deviceId, t.at, this.o.clock.now());
     if (!i) return undefined;
+    this.handOverGroup(i);
     this.escalator.stop(i.id);
     this.store.appendTimeline({
       incidentId: i.id,
@@ -303,6 +304,7 @@ export class IncidentService {
     if (to === 'acknowledged') [i.acknowledgedAt, i.acknowledgedBy] = [now, actor.id];
     else [i.resolvedAt, i.resolvedBy] = [now, actor.id];
     this.store.updateIncident(i);
+    if (to === 'resolved') this.handOverGroup(i);
     this.escalator.stop(i.id);
     const detail: Record<string, unknown> = { via: actor.via };
     if (note) detail.note = note;
@@ -336,6 +338,23 @@ export class IncidentService {
       });
       return true;
     })();
+  }
+
+  /** A group leader that ends on its own leaves the group's alert to a member still open. */
+  private handOverGroup(i: Incident): void {
+    if (!i.groupId) return;
+    const group = this.store.getGroup(i.groupId);
+    if (!group || group.leader_id !== i.id) return;
+    const next = this.store.openGroupMembers(group.id).find((m) => m.id !== i.id);
+    if (!next) return;
+    this.store.handOverGroup(group.id, i.id, next.id);
+    this.store.appendTimeline({
+      incidentId: next.id,
+      at: this.o.clock.now(),
+      kind: 'note',
+      actor: 'system',
+      detail: { text: `carries the grouped alert now (${i.id} ended first)`, group: group.id },
+    });
   }
 
   /** The active incident people know by this acknowledgement code. */

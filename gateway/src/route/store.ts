@@ -102,6 +102,9 @@ export class IncidentStore {
       ),
       getGroup: p('SELECT * FROM alert_groups WHERE id = ?'),
       groupSize: p('SELECT COUNT(*) AS n FROM incidents WHERE group_id = ?'),
+      moveEscalation: p('UPDATE escalations SET incident_id = ? WHERE incident_id = ?'),
+      movePending: p(`UPDATE deliveries SET incident_id = ? WHERE incident_id = ? AND state = 'pending'`),
+      setLeader: p('UPDATE alert_groups SET leader_id = ? WHERE id = ?'),
       groupMembers: p(`SELECT * FROM incidents WHERE group_id = ? AND state = 'open' ORDER BY opened_at`),
     };
   }
@@ -138,6 +141,16 @@ export class IncidentStore {
 
   groupSize(groupId: string): number {
     return (this.s.groupSize.get(groupId) as { n: number }).n;
+  }
+
+  /**
+   * The group's alert passes to another member still open (the leader cleared or was resolved
+   * before anyone acknowledged): its pending deliveries and its escalation go with it.
+   */
+  handOverGroup(groupId: string, from: string, to: string): void {
+    this.s.setLeader.run(to, groupId);
+    this.s.movePending.run(to, from);
+    this.s.moveEscalation.run(to, from);
   }
 
   /** Members of a group still open (acknowledging the group's alert acknowledges them). */

@@ -13,7 +13,14 @@ afterEach(() => h?.close());
 const STORM = { group: { after: 3, window: 60_000 }, flap: { threshold: 3, window: 600_000 } };
 
 function stormHarness(doors = 10): Harness {
-  h = harness([doorRule({ steps: [{ afterMs: 0, notify: ['team:security'], via: ['sms'] }] })]);
+  h = harness([
+    doorRule({
+      steps: [
+        { afterMs: 0, notify: ['team:security'], via: ['sms'] },
+        { afterMs: 120_000, notify: ['person:carol'], via: ['sms'] },
+      ],
+    }),
+  ]);
   const base = h.site.devices[0];
   const extra: Device[] = Array.from({ length: doors }, (_, i) => ({
     ...base,
@@ -62,9 +69,16 @@ test('an evacuation: the first doors alert one by one, the rest become one group
     assert.equal(sends(m.id), 0, 'no call for each further door');
   }
   assert.equal(h.service.groupSize(leader.groupId!), 7);
+  // The first door of the group closes before the alert went out: the alert passes to the next.
+  h.apply([clearT(T0 + 5000, 'door-3')]);
+  assert.equal(h.service.deliveries(leader.id).length, 0);
+  const heir = opened[4];
+  assert.equal(h.service.deliveries(heir.id).length, 2);
+  const escalates = (id: string) => h.db.prepare('SELECT 1 FROM escalations WHERE incident_id = ?').get(id);
+  assert.ok(escalates(heir.id) && !escalates(leader.id), 'the group still escalates, through the heir');
   // Acknowledging the grouped alert acknowledges the doors it stood for.
-  h.service.acknowledge(leader.id, { id: 'person:alice', via: 'sms' });
-  assert.ok(opened.slice(3).every((i) => h.service.get(i.id)!.state === 'acknowledged'));
+  h.service.acknowledge(heir.id, { id: 'person:alice', via: 'sms' });
+  assert.ok(opened.slice(4).every((i) => h.service.get(i.id)!.state === 'acknowledged'));
   assert.ok(opened.slice(0, 3).every((i) => h.service.get(i.id)!.state === 'open'));
 });
 
