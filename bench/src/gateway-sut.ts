@@ -66,11 +66,15 @@ export async function writeGatewayFiles(
     site: SITE,
     name: 'Vigie benchmark site',
     timezone: example.timezone ?? 'UTC',
-    // Teams, people, schedules and badge lists of the example site, so its rules compile here too.
+    // People, teams, rotations, policies, templates, schedules and badge lists of the example
+    // site, so its rules compile here too.
     schedules: example.schedules ?? {},
     badgeLists: example.badgeLists ?? {},
     teams: example.teams ?? [],
     people: example.people ?? [],
+    oncall: example.oncall ?? {},
+    policies: example.policies ?? {},
+    templates: example.templates ?? {},
     clients: [
       {
         username: load.username,

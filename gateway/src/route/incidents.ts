@@ -249,11 +249,12 @@ export class IncidentService {
   private stormFor(i: Incident, at: number, now: number): StormDecision {
     const s = this.o.storm;
     if (!s) return { kind: 'normal' };
-    const opened = this.store.openedSinceForDevice(i.ruleId, i.deviceId, at - s.flap.window) + 1;
+    const opened =
+      this.store.openedSinceForDevice(i.ruleId, i.deviceId, at - s.flap.window, s.flap.threshold) + 1;
     if (opened > s.flap.threshold) return { kind: 'damped', openings: opened, windowMs: s.flap.window };
     const group = this.store.openGroup(i.ruleId, now);
     if (group) return { kind: 'grouped', groupId: group.id, leader: group.leader_id };
-    if (this.store.openedSinceForRule(i.ruleId, at - s.group.window) >= s.group.after) {
+    if (this.store.openedSinceForRule(i.ruleId, at - s.group.window, s.group.after) >= s.group.after) {
       return { kind: 'leader', groupId: newId('grp_', now), closesAt: now + s.group.window };
     }
     if (opened === s.flap.threshold)
@@ -345,7 +346,7 @@ export class IncidentService {
     if (!i.groupId) return;
     const group = this.store.getGroup(i.groupId);
     if (!group || group.leader_id !== i.id) return;
-    const next = this.store.openGroupMembers(group.id).find((m) => m.id !== i.id);
+    const next = this.store.nextGroupCarrier(group.id, i.id);
     if (!next) return;
     this.store.handOverGroup(group.id, i.id, next.id);
     this.store.appendTimeline({

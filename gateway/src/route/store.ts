@@ -89,10 +89,12 @@ export class IncidentStore {
          ORDER BY opened_at DESC LIMIT 1`,
       ),
       openedSinceForDevice: p(
-        'SELECT COUNT(*) AS n FROM incidents WHERE rule_id = ? AND device_id = ? AND opened_at >= ?',
+        `SELECT COUNT(*) AS n FROM (SELECT 1 FROM incidents
+         WHERE rule_id = ? AND device_id = ? AND opened_at >= ? LIMIT ?)`,
       ),
       openedSinceForRule: p(
-        'SELECT COUNT(*) AS n FROM incidents WHERE rule_id = ? AND opened_at >= ? AND damped = 0',
+        `SELECT COUNT(*) AS n FROM (SELECT 1 FROM incidents
+         WHERE rule_id = ? AND opened_at >= ? AND damped = 0 LIMIT ?)`,
       ),
       openGroup: p(
         'SELECT * FROM alert_groups WHERE rule_id = ? AND closes_at > ? ORDER BY closes_at DESC LIMIT 1',
@@ -105,6 +107,9 @@ export class IncidentStore {
       moveEscalation: p('UPDATE escalations SET incident_id = ? WHERE incident_id = ?'),
       movePending: p(`UPDATE deliveries SET incident_id = ? WHERE incident_id = ? AND state = 'pending'`),
       setLeader: p('UPDATE alert_groups SET leader_id = ? WHERE id = ?'),
+      nextGroupCarrier: p(
+        `SELECT * FROM incidents WHERE group_id = ? AND state = 'open' AND id != ? ORDER BY opened_at LIMIT 1`,
+      ),
       groupMembers: p(`SELECT * FROM incidents WHERE group_id = ? AND state = 'open' ORDER BY opened_at`),
     };
   }
@@ -119,12 +124,14 @@ export class IncidentStore {
     return r && incidentFromRow(r);
   }
 
-  openedSinceForDevice(ruleId: string, deviceId: string, since: number): number {
-    return (this.s.openedSinceForDevice.get(ruleId, deviceId, since) as { n: number }).n;
+  /** Openings of a rule on a device since `since`, counted up to `cap` (storm control needs no more). */
+  openedSinceForDevice(ruleId: string, deviceId: string, since: number, cap: number): number {
+    return (this.s.openedSinceForDevice.get(ruleId, deviceId, since, cap) as { n: number }).n;
   }
 
-  openedSinceForRule(ruleId: string, since: number): number {
-    return (this.s.openedSinceForRule.get(ruleId, since) as { n: number }).n;
+  /** Openings of a rule (not damped) since `since`, counted up to `cap`. */
+  openedSinceForRule(ruleId: string, since: number, cap: number): number {
+    return (this.s.openedSinceForRule.get(ruleId, since, cap) as { n: number }).n;
   }
 
   openGroup(ruleId: string, now: number): AlertGroupRow | undefined {
@@ -151,6 +158,12 @@ export class IncidentStore {
     this.s.setLeader.run(to, groupId);
     this.s.movePending.run(to, from);
     this.s.moveEscalation.run(to, from);
+  }
+
+  /** The oldest member of a group still open, other than `except`. */
+  nextGroupCarrier(groupId: string, except: string): Incident | undefined {
+    const r = this.s.nextGroupCarrier.get(groupId, except) as IncidentRow | undefined;
+    return r && incidentFromRow(r);
   }
 
   /** Members of a group still open (acknowledging the group's alert acknowledges them). */

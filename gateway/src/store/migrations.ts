@@ -133,7 +133,11 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE incidents ADD COLUMN group_id TEXT;
   ALTER TABLE incidents ADD COLUMN damped INTEGER NOT NULL DEFAULT 0;
   CREATE INDEX incidents_ack_code ON incidents (ack_code) WHERE state IN ('open', 'acknowledged');
+  -- Storm control counts recent openings per rule and per rule and device, at every opening.
   CREATE INDEX incidents_rule_opened ON incidents (rule_id, opened_at);
+  CREATE INDEX incidents_rule_device_opened ON incidents (rule_id, device_id, opened_at);
+  -- A group's open members: its alert acknowledges them, and passes to the oldest when its carrier ends.
+  CREATE INDEX incidents_group_open ON incidents (group_id, state, opened_at) WHERE group_id IS NOT NULL;
 
   -- Many incidents of one rule at once (an evacuation opens 40 doors): one grouped alert.
   CREATE TABLE alert_groups (
