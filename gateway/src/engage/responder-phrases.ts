@@ -1,4 +1,5 @@
-// The short answers people get back after a reply or a key press, in their language.
+// The short SMS answers people get back after a reply, in their language (what a call says is in
+// voice/phrases.ts).
 
 const PHRASES = {
   en: {
@@ -9,12 +10,6 @@ const PHRASES = {
     'sms-others': 'Still open: {codes}.',
     'sms-escalated': 'Vigie: escalating {device} (ACK {code}) now.',
     'sms-nothing-to-escalate': 'Vigie: {device} (ACK {code}) has nobody left to escalate to.',
-    'voice-acknowledged': 'Acknowledged. Escalation stopped. Thank you.',
-    'voice-escalated': 'Escalating now.',
-    'voice-nothing-to-escalate': 'There is nobody left to escalate to.',
-    'voice-speaker': 'Connecting you to the speaker.',
-    'voice-gone': 'This alert is no longer active.',
-    'voice-not-understood': 'Sorry, I did not understand.',
   },
   fr: {
     'sms-help': 'Vigie : répondez 1 ou ACK <code> pour acquitter, 2 pour escalader.',
@@ -24,12 +19,6 @@ const PHRASES = {
     'sms-others': 'Encore ouvertes : {codes}.',
     'sms-escalated': 'Vigie : escalade de {device} (ACK {code}) lancée.',
     'sms-nothing-to-escalate': "Vigie : {device} (ACK {code}) n'a plus personne à qui escalader.",
-    'voice-acknowledged': 'Alerte acquittée. Escalade arrêtée. Merci.',
-    'voice-escalated': 'Escalade en cours.',
-    'voice-nothing-to-escalate': "Il n'y a plus personne à qui escalader.",
-    'voice-speaker': 'Je vous mets en relation avec le haut-parleur.',
-    'voice-gone': "Cette alerte n'est plus active.",
-    'voice-not-understood': "Désolé, je n'ai pas compris.",
   },
 } as const;
 

@@ -21,6 +21,7 @@ import { DeliveryStore } from './delivery-store.js';
 import type { Failover } from './failover.js';
 import { parseReply, samePhone } from './reply.js';
 import { say, type Phrase } from './responder-phrases.js';
+import { phrases } from './voice/phrases.js';
 
 export interface ResponderOptions {
   db: Database;
@@ -138,25 +139,25 @@ export class Responder implements EngageActions {
       this.o.logger.info('key pressed', { delivery: deliveryId, digits, outcome: r.outcome });
       return r;
     };
-    if (!found) return done({ outcome: 'gone', say: say(lang, 'voice-gone') });
+    if (!found) return done({ outcome: 'gone', say: phrases(lang).gone });
     const { incident, row } = found;
     const key = digits.trim().charAt(0);
     if (key === '3') return done({ outcome: 'repeat', say: '' });
     const sip = (incident.context.speaker as { sip?: string } | undefined)?.sip;
-    if (key === '4' && sip) return done({ outcome: 'speaker', say: say(lang, 'voice-speaker'), sip });
+    if (key === '4' && sip) return done({ outcome: 'speaker', say: phrases(lang).connecting, sip });
     if (key !== '1' && key !== '2')
-      return done({ outcome: 'not-understood', say: say(lang, 'voice-not-understood') });
-    if (incident.state !== 'open') return done({ outcome: 'gone', say: say(lang, 'voice-gone') });
+      return done({ outcome: 'not-understood', say: phrases(lang).notUnderstood });
+    if (incident.state !== 'open') return done({ outcome: 'gone', say: phrases(lang).gone });
     const actor = { id: row.recipient, via: 'voice' };
     if (key === '1') {
       this.o.incidents.acknowledge(incident.id, actor, `keypad during ${deliveryId}`);
-      return done({ outcome: 'acknowledged', say: say(lang, 'voice-acknowledged') });
+      return done({ outcome: 'acknowledged', say: phrases(lang).acknowledged });
     }
     const ok = this.o.incidents.escalateNow(incident.id, actor);
     this.o.kick();
     return done({
       outcome: ok ? 'escalated' : 'gone',
-      say: say(lang, ok ? 'voice-escalated' : 'voice-nothing-to-escalate'),
+      say: ok ? phrases(lang).escalated : phrases(lang).nothingToEscalate,
     });
   }
 

@@ -7,6 +7,8 @@ export interface Phrases {
   menu(withSpeaker: boolean): string;
   acknowledged: string;
   escalated: string;
+  /** Key 2 when no step is left to escalate to. */
+  nothingToEscalate: string;
   connecting: string;
   gone: string;
   notUnderstood: string;
@@ -19,6 +21,7 @@ const PHRASES: Record<string, Phrases> = {
       `Press 1 to acknowledge, 2 to escalate now, 3 to hear the details again${speaker ? ', 4 to talk through the speaker' : ''}.`,
     acknowledged: 'Acknowledged. Thank you.',
     escalated: 'Escalating now.',
+    nothingToEscalate: 'There is nobody left to escalate to.',
     connecting: 'Connecting you to the speaker.',
     gone: 'This alert is no longer active.',
     notUnderstood: 'Sorry, I did not understand.',
@@ -29,6 +32,7 @@ const PHRASES: Record<string, Phrases> = {
       `Tapez 1 pour acquitter, 2 pour escalader maintenant, 3 pour réécouter les détails${speaker ? ', 4 pour parler dans le haut-parleur' : ''}.`,
     acknowledged: 'Alerte acquittée. Merci.',
     escalated: 'Escalade en cours.',
+    nothingToEscalate: "Il n'y a plus personne à qui escalader.",
     connecting: 'Je vous connecte au haut-parleur.',
     gone: "Cette alerte n'est plus active.",
     notUnderstood: "Désolé, je n'ai pas compris.",
