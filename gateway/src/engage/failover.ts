@@ -5,6 +5,7 @@ import { newId } from '../route/ids.js';
 import type { Incident } from '../route/model.js';
 import { recipientFromRow, type DeliveryRow } from '../route/rows.js';
 import { DeliveryStore } from './delivery-store.js';
+import { IncidentStore } from '../route/store.js';
 
 /** The person's next preferred channel for this severity that was not tried yet (site file `channels`). */
 export type NextChannel = (
@@ -20,10 +21,12 @@ export type NextChannel = (
  */
 export class Failover {
   private readonly store: DeliveryStore;
+  private readonly incidents: IncidentStore;
   private readonly siblings: Statement;
 
   constructor(private readonly o: { db: Database; next: NextChannel; logger: Logger }) {
     this.store = new DeliveryStore(o.db);
+    this.incidents = new IncidentStore(o.db);
     this.siblings = o.db.prepare(
       `SELECT channel FROM deliveries WHERE incident_id = ? AND step = ? AND recipient = ? AND created_at >= ?`,
     );
@@ -57,12 +60,15 @@ export class Failover {
       return undefined;
     }
     const id = newId('dlv_', now);
-    this.o.db
-      .prepare(
-        `INSERT INTO deliveries (id, incident_id, step, channel, recipient, recipient_json, state, attempts,
-         next_attempt_at, created_at, failover_of) VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?)`,
-      )
-      .run(id, row.incident_id, row.step, channel, row.recipient, row.recipient_json, now, now, row.id);
+    this.incidents.insertDelivery({
+      id,
+      incidentId: row.incident_id,
+      step: row.step,
+      channel,
+      recipient,
+      at: now,
+      failoverOf: row.id,
+    });
     this.store.appendTimeline({
       incidentId: incident.id,
       at: now,
