@@ -6,9 +6,9 @@ import { memoryLogger } from '../src/core/log.js';
 import type { InboundText } from '../src/engage/actions.js';
 import type { Notification, SendResult } from '../src/engage/channel.js';
 import { ModemChannel } from '../src/engage/channels/modem.js';
-import type { Incident } from '../src/route/model.js';
 import { ModemEmulator } from './support/modem-emulator.js';
 import { PtyPair } from './support/pty-pair.js';
+import { personNotification } from '../src/engage/testing.js';
 
 // The modem channel through the real serialport code, over a socat pty pair, against an emulated
 // modem that checks the AT protocol (test/support/modem-emulator.ts).
@@ -29,35 +29,10 @@ function cfg(path: string, over: Partial<ModemChannelConfig> = {}): ModemChannel
 }
 
 function note(phone: string | undefined, message: string): Notification {
-  const incident: Incident = {
-    id: 'inc_0000000001gsm',
-    site: 'plant',
-    ruleId: 'door-held-open',
-    ruleName: 'Door held open',
-    deviceId: 'door-g12',
-    deviceName: 'Door G12',
-    zone: 'gates-g',
-    severity: 'major',
-    state: 'open',
-    reason: 'open = true for 30s',
-    message,
-    triggerTs: 1000,
-    openedAt: 1005,
-    escalationStep: 0,
-    values: { open: true },
-    context: {},
-    updatedAt: 1005,
-  };
-  return {
-    deliveryId: 'dlv_gsm1',
-    incident,
-    recipient: { kind: 'person', id: 'sec-amina', name: 'Amina Diallo', phone },
-    step: 0,
-    attempt: 1,
-    message,
-    language: 'fr',
-    claimedAt: 0,
-  };
+  return personNotification(phone, message, {
+    incident: { id: 'inc_0000000001gsm', site: 'plant' },
+    notification: { deliveryId: 'dlv_gsm1', language: 'fr' },
+  });
 }
 
 async function rig(t: TestContext, over: Partial<ModemChannelConfig> = {}, emulator: { pin?: string } = {}) {

@@ -1,6 +1,8 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Incident } from '../route/model.js';
+import type { Notification } from './channel.js';
 
 // A real HTTP webhook receiver for tests: records requests, answers with a scripted status.
 
@@ -76,4 +78,43 @@ export function verifySignature(secret: string, req: Received): boolean {
     'sha256=' + createHmac('sha256', secret).update(`${ts}.${req.body}`).digest('hex'),
   );
   return given.length === want.length && timingSafeEqual(given, want);
+}
+
+/** An open door incident and a notification of it to Amina, for channel tests; override what matters. */
+export function personNotification(
+  phone: string | undefined,
+  message: string,
+  over: { incident?: Partial<Incident>; notification?: Partial<Notification> } = {},
+): Notification {
+  const incident: Incident = {
+    id: 'inc_0000000001test',
+    site: 'airport',
+    ruleId: 'door-held-open',
+    ruleName: 'Door held open',
+    deviceId: 'door-g12',
+    deviceName: 'Door G12',
+    zone: 'gates-g',
+    severity: 'major',
+    state: 'open',
+    reason: 'open = true for 30s',
+    message,
+    triggerTs: 1000,
+    openedAt: 1005,
+    escalationStep: 0,
+    values: { open: true },
+    context: {},
+    updatedAt: 1005,
+    ...over.incident,
+  };
+  return {
+    deliveryId: 'dlv_test1',
+    incident,
+    recipient: { kind: 'person', id: 'sec-amina', name: 'Amina Diallo', phone },
+    step: 0,
+    attempt: 1,
+    message,
+    language: 'en',
+    claimedAt: 0,
+    ...over.notification,
+  };
 }

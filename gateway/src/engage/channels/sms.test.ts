@@ -3,10 +3,10 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
 import type { SmsChannelConfig } from '../../config/schema.js';
-import type { Incident } from '../../route/model.js';
 import { memoryLogger, silentLogger } from '../../core/log.js';
 import type { Channel, Notification, SendResult } from '../channel.js';
 import { SmsChannel } from './sms.js';
+import { personNotification } from '../testing.js';
 
 // The one outside system we cannot reach from here (Twilio) is replaced by a local HTTP server that
 // checks every request the way the Messages resource does: path, Basic auth, form encoding,
@@ -121,35 +121,10 @@ function note(
   phone: string | undefined,
   message = 'Door G12 (Gate G12) held open for more than 30 s',
 ): Notification {
-  const incident: Incident = {
-    id: 'inc_0000000001sms',
-    site: 'airport',
-    ruleId: 'door-held-open',
-    ruleName: 'Door held open',
-    deviceId: 'door-g12',
-    deviceName: 'Door G12',
-    zone: 'gates-g',
-    severity: 'major',
-    state: 'open',
-    reason: 'open = true for 30s',
-    message,
-    triggerTs: 1000,
-    openedAt: 1005,
-    escalationStep: 0,
-    values: { open: true },
-    context: { camera: { stream: 'rtsp://127.0.0.1:8554/cam-g12' } },
-    updatedAt: 1005,
-  };
-  return {
-    deliveryId: 'dlv_sms1',
-    incident,
-    recipient: { kind: 'person', id: 'sec-amina', name: 'Amina Diallo', phone },
-    step: 0,
-    attempt: 1,
-    message,
-    language: 'en',
-    claimedAt: 0,
-  };
+  return personNotification(phone, message, {
+    incident: { id: 'inc_0000000001sms', context: { camera: { stream: 'rtsp://127.0.0.1:8554/cam-g12' } } },
+    notification: { deliveryId: 'dlv_sms1' },
+  });
 }
 
 const never = new AbortController().signal;
