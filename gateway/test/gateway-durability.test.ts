@@ -89,6 +89,17 @@ test('durability - SIGKILL during a for window and during an escalation loses no
   assert.ok(incident.openedAt >= openedAt + FOR_MS - 50, 'not opened before the window ended');
   assert.ok(incident.openedAt <= Date.now());
   await eventually('step 1 webhooks to both security agents', () => hook.received.length >= 2, 10_000);
+  // Kill in the wait, not in the send: a webhook that reached the receiver but whose answer was not
+  // yet committed is sent again after a restart with the same Idempotency-Key (the documented
+  // contract, tested on its own below), which is not what this scenario is about.
+  await eventually(
+    'step 1 deliveries recorded as delivered',
+    async () => {
+      const d = (await gw.get(`/incidents/${incident.id}`)).deliveries as Array<{ state: string }>;
+      return d.length === 2 && d.every((x) => x.state === 'delivered');
+    },
+    10_000,
+  );
 
   // 2. Kill in the middle of the escalation wait (step 2 is due 4 s after the open).
   const step2Due = incident.openedAt + ESCALATE_MS;
@@ -96,7 +107,11 @@ test('durability - SIGKILL during a for window and during an escalation loses no
   await gw.kill9();
   await restart();
 
-  await eventually('the escalation webhook to the supervisor', () => hook.received.length >= 3, 15_000);
+  await eventually(
+    'the escalation webhook to the supervisor',
+    () => hook.received.some((h) => h.body.recipient?.id === 'sec-claire'),
+    15_000,
+  );
   // Leave time for any duplicate to show up before counting.
   await new Promise((r) => setTimeout(r, 2000));
 
@@ -116,4 +131,72 @@ test('durability - SIGKILL during a for window and during an escalation loses no
   const kinds = detail.timeline.map((e: { kind: string }) => e.kind);
   assert.equal(kinds.filter((k: string) => k === 'opened').length, 1);
   assert.equal(kinds.filter((k: string) => k === 'escalated').length, 1);
+});
+
+test('durability - a webhook whose answer a SIGKILL cut off is sent again once, with the same Idempotency-Key', async () => {
+  const dir = tempDir();
+  const rules = join(dir, 'rules');
+  mkdirSync(rules);
+  writeFileSync(
+    join(rules, 'door.yaml'),
+    `
+rule: door-forced
+name: Door forced
+severity: critical
+listen:
+  devices: { kind: door }
+  when:
+    state: { open: true }
+engage:
+  message: "{device.name} forced"
+  steps:
+    - notify: [person:sec-amina]
+      via: [ops-webhook]
+`,
+  );
+  const hook = new WebhookReceiver(SECRET);
+  await hook.start();
+  cleanups.push(() => hook.stop());
+  let release!: () => void;
+  hook.hold = new Promise<void>((r) => (release = r));
+  const config = {
+    rules,
+    channels: { 'ops-webhook': { type: 'webhook', url: hook.url, secret: SECRET, backoff: '200ms' } },
+  };
+  let gw = new GatewayProcess(dir, config);
+  cleanups.push(() => gw.stop());
+  await gw.start();
+  const ports = { http: { port: gw.httpPort }, mqtt: { port: gw.mqttPort } };
+
+  const door = await mqtt.connectAsync(gw.mqttUrl, { username: 'door-g12', password: 'demo-door-g12' });
+  cleanups.push(() => door.endAsync(true));
+  await door.publishAsync('vigie/airport/door/door-g12', JSON.stringify({ open: true, ts: Date.now() }), {
+    qos: 1,
+  });
+  // The receiver has the request; the gateway dies before it hears the answer.
+  await eventually('the webhook at the receiver', () => hook.received.length === 1, 10_000);
+  await gw.kill9();
+  hook.hold = undefined;
+  release();
+  gw = new GatewayProcess(dir, { ...config, ...ports });
+  await gw.start();
+
+  const incident = (await gw.get('/incidents?rule=door-forced')).incidents[0];
+  await eventually(
+    'the delivery recorded as delivered after the restart',
+    async () => {
+      const d = (await gw.get(`/incidents/${incident.id}`)).deliveries as Array<{ state: string }>;
+      return d.length === 1 && d[0]!.state === 'delivered';
+    },
+    10_000,
+  );
+  await new Promise((r) => setTimeout(r, 1000));
+  // Sent again (the gateway cannot know the first one arrived), but as the same delivery: a
+  // receiver that drops a key it has seen acts on it once.
+  assert.equal(hook.received.length, 2, 'sent again exactly once');
+  const [first, second] = hook.received;
+  assert.equal(second!.idempotencyKey, first!.idempotencyKey);
+  assert.equal(second!.body.deliveryId, first!.body.deliveryId);
+  assert.ok(second!.signatureValid);
+  assert.equal(new Set(hook.received.map((h) => h.idempotencyKey)).size, 1);
 });

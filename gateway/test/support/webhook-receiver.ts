@@ -19,6 +19,8 @@ export class WebhookReceiver {
   port = 0;
   /** Status to answer with; a test may make the receiver fail for a while. */
   status = 200;
+  /** While set, requests are recorded but their answers wait for it (a receiver slow to answer). */
+  hold: Promise<void> | undefined;
 
   constructor(readonly secret: string) {}
 
@@ -30,7 +32,7 @@ export class WebhookReceiver {
     this.server = createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
+      req.on('end', async () => {
         const raw = Buffer.concat(chunks).toString('utf8');
         const ts = String(req.headers['x-vigie-timestamp'] ?? '');
         const sig = String(req.headers['x-vigie-signature'] ?? '');
@@ -49,7 +51,8 @@ export class WebhookReceiver {
           signatureValid,
           body,
         });
-        res.writeHead(this.status, { 'content-type': 'application/json' }).end('{}');
+        if (this.hold) await this.hold;
+        if (!res.destroyed) res.writeHead(this.status, { 'content-type': 'application/json' }).end('{}');
       });
     });
     await new Promise<void>((r) => this.server!.listen(port, '127.0.0.1', () => r()));
