@@ -18,6 +18,8 @@ const DEBIAN = [
   // Voice prompts are spoken by espeak-ng; the GSM modem is tested through a socat pty pair.
   ['espeak-ng', 'espeak-ng'],
   ['socat', 'socat'],
+  // The contact-center uplink and the router are tested against a real JetStream server.
+  ['nats-server', 'nats-server'],
 ];
 
 function log(msg) {

@@ -18,6 +18,8 @@ export interface RuleEnv {
   policies?: ReadonlySet<string>;
   /** Message templates of the site file. */
   templates?: ReadonlySet<string>;
+  /** Technician dispatch profiles of the site file. */
+  dispatch?: ReadonlySet<string>;
 }
 
 export interface DeviceSelector {
@@ -45,7 +47,7 @@ export interface CompiledRule {
   selector: DeviceSelector;
   forMs: number;
   clear: 'auto' | 'manual';
-  route: { team?: string; context: string[] };
+  route: { team?: string; context: string[]; crm?: boolean; dispatch?: string; contactCenter?: boolean };
   engage: {
     message: string;
     steps: CompiledStep[];
@@ -117,6 +119,12 @@ function compileOne(spec: RuleSpec, env: RuleEnv, at: At): CompiledRule | undefi
   const team = spec.route.team;
   if (team && !env.targets.has(`team:${team.value}`))
     at(team.line, `route.team: "${team.value}" is not a team of the site`);
+  const dispatch = spec.route.dispatch;
+  if (dispatch && !env.dispatch?.has(dispatch.value))
+    at(
+      dispatch.line,
+      `route.dispatch: "${dispatch.value}" is not a dispatch profile of the site (known: ${[...(env.dispatch ?? [])].join(', ') || 'none'})`,
+    );
   for (const c of spec.route.context ?? []) {
     if (!(CONTEXT_KEYS as readonly string[]).includes(c.value)) {
       at(c.line, `route.context: "${c.value}" is not a context (use ${CONTEXT_KEYS.join(', ')})`);
@@ -176,6 +184,10 @@ function compileOne(spec: RuleSpec, env: RuleEnv, at: At): CompiledRule | undefi
     route: {
       ...(team ? { team: team.value } : {}),
       context: spec.route.context ? spec.route.context.map((c) => c.value) : [...CONTEXT_KEYS],
+      // A technician cannot be sent without knowing to whom: dispatch implies the CRM lookup.
+      ...(spec.route.crm || dispatch ? { crm: true } : {}),
+      ...(dispatch ? { dispatch: dispatch.value } : {}),
+      ...(spec.route.contactCenter === false ? { contactCenter: false } : {}),
     },
     engage: {
       message: spec.engage.message,

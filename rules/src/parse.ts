@@ -138,9 +138,22 @@ function parseSelector(r: YamlReader, e: Entry): SelectorSpec | undefined {
 }
 
 function parseRoute(r: YamlReader, e: Entry): RuleSpec['route'] | undefined {
-  const m = r.map(e.value, 'route', ['team', 'context'], e.keyLine);
+  const m = r.map(e.value, 'route', ['team', 'context', 'crm', 'dispatch', 'contactCenter'], e.keyLine);
   if (!m) return undefined;
-  const out: { team?: Ref; context?: Ref[] } = {};
+  const out: RuleSpec['route'] & { team?: Ref; context?: Ref[] } = {};
+  for (const key of ['crm', 'contactCenter'] as const) {
+    const b = m.get(key);
+    if (!b) continue;
+    const v = r.bool(b, `route.${key}`);
+    if (v === undefined) return undefined;
+    out[key] = v;
+  }
+  const d = m.get('dispatch');
+  if (d) {
+    const profile = r.str(d, 'route.dispatch');
+    if (profile === undefined) return undefined;
+    out.dispatch = { value: profile, line: r.line(d.value, d.keyLine) };
+  }
   const t = m.get('team');
   if (t) {
     const team = r.str(t, 'route.team');

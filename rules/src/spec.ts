@@ -53,7 +53,16 @@ export interface RuleSpec {
   when: ConditionSpec;
   forMs: number;
   clear: 'auto' | 'manual';
-  route: { team?: Ref; context?: readonly Ref[] };
+  route: {
+    team?: Ref;
+    context?: readonly Ref[];
+    /** Look the customer up in the CRM (appliance serial, device, site). */
+    crm?: boolean;
+    /** A dispatch profile of the site file: send a technician. */
+    dispatch?: Ref;
+    /** Forward the incident to the contact center as a work item (default true). */
+    contactCenter?: boolean;
+  };
   engage: {
     message: string;
     steps: readonly StepSpec[];

@@ -73,6 +73,15 @@ export class YamlReader {
     return v;
   }
 
+  bool(e: Entry, path: string): boolean | undefined {
+    const v = this.scalar(e.value);
+    if (typeof v !== 'boolean') {
+      this.problem(this.line(e.value, e.keyLine), `${path}: expected true or false, got ${describe(e.value)}`);
+      return undefined;
+    }
+    return v;
+  }
+
   num(e: Entry, path: string, opts: { min?: number; integer?: boolean } = {}): number | undefined {
     const v = this.scalar(e.value);
     const line = this.line(e.value, e.keyLine);

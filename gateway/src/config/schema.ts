@@ -216,6 +216,54 @@ export const configSchema = z
       })
       .prefault({}),
     channels: z.record(z.string().regex(/^[a-z0-9][a-z0-9-]*$/), channelSchema).default({}),
+    /**
+     * Where customers are looked up (appliance serial, device, site, phone): the built-in directory
+     * (SQLite, `vigie crm import FILE.csv`, or `csv` imported at start) or the site's CRM over REST.
+     */
+    crm: z
+      .discriminatedUnion('type', [
+        z.strictObject({
+          type: z.literal('directory'),
+          /** A CSV file imported (upserted) at every start; `vigie crm import` does it by hand. */
+          csv: z.string().optional(),
+        }),
+        z.strictObject({
+          type: z.literal('rest'),
+          /** URL template; {serial}, {deviceId}, {site}, {phone} are filled in (URL-encoded). */
+          url: z.string().min(1),
+          /** Extra headers, typically `Authorization: Bearer ...` (never logged). */
+          headers: z.record(z.string(), z.string()).default({}),
+          timeout: duration('3s'),
+          /** Where each customer field is in the answer, as a dot path (`contact.mobile`). */
+          fields: z.record(z.string(), z.string()).default({}),
+          /** Dot path of the list of customers in the answer when it is not the answer itself. */
+          results: z.string().optional(),
+        }),
+      ])
+      .default({ type: 'directory' }),
+    /** The contact-center uplink: incident events and work items to NATS JetStream, commands back. */
+    uplink: z
+      .strictObject({
+        servers: z.array(z.string().min(1)).min(1),
+        user: z.string().optional(),
+        pass: z.string().optional(),
+        token: z.string().optional(),
+        /** Streams the gateway creates if missing (or checks). */
+        streams: z
+          .strictObject({ events: z.string().default('VIGIE'), contactCenter: z.string().default('CC') })
+          .prefault({}),
+        /** JetStream's duplicate window on streams the gateway creates: a replay within it is dropped. */
+        duplicateWindow: duration('10m'),
+        /** Events published per round trip while draining a backlog. */
+        batch: z.number().int().min(1).max(10_000).default(256),
+        /** Answer acknowledge / resolve / note requests on vigie.{site}.cmd.* (bearer token, operator role). */
+        commands: z.boolean().default(true),
+        /** Forward every opened incident to the contact center as a work item. */
+        workItems: z.boolean().default(true),
+      })
+      .optional(),
+    /** Technician jobs: how long their links (accept, on my way...) and survey links stay valid. */
+    dispatch: z.strictObject({ linkTtl: duration('7d') }).prefault({}),
     /** The demo starts the device simulator with this scenario. */
     simulator: z
       .strictObject({
@@ -252,3 +300,5 @@ export type EmailChannelConfig = z.output<typeof emailChannel>;
 export type SmsChannelConfig = z.output<typeof smsChannel>;
 export type VoiceChannelConfig = z.output<typeof voiceChannel>;
 export type ModemChannelConfig = z.output<typeof modemChannel>;
+export type CrmConfig = Config['crm'];
+export type UplinkConfig = NonNullable<Config['uplink']>;

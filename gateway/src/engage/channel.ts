@@ -2,8 +2,11 @@ import type { Incident } from '../route/model.js';
 
 /** Who a notification goes to, resolved from the site file when the delivery was created. */
 export interface Recipient {
-  /** A person, or for console deliveries a team as written in the rule. */
-  kind: 'person' | 'team';
+  /**
+   * A person, or for console deliveries a team as written in the rule; a technician offered a job
+   * or a customer told about it (service messages).
+   */
+  kind: 'person' | 'team' | 'technician' | 'customer';
   /** The id in the site file (`alice`, `security`). */
   id: string;
   name: string;

@@ -11,6 +11,7 @@ import type { Channel, Notification, SendResult } from './channel.js';
 import { DeliveryStore } from './delivery-store.js';
 import { plainCompose, type Compose } from './composer.js';
 import type { Incident } from '../route/model.js';
+import type { ServiceBody } from './service-messages.js';
 
 /** Storm control's rate limits (config `storm.rate`). */
 export interface RateLimits {
@@ -146,7 +147,24 @@ export class DeliveryWorker {
     const claimedAt = row.claimed_at ?? this.o.clock.now();
     if (!channel) result = { ok: false, retryable: false, error: `no channel named "${row.channel}"` };
     else if (!incident) result = { ok: false, retryable: false, error: 'incident not found' };
-    else if (incident.state !== 'open') {
+    else if (row.purpose === 'service') {
+      // A job offer, a customer update or a survey: written once when the job changed, sent whatever
+      // the incident's state (the survey goes out after it is resolved), never held by storm control.
+      const body = serviceBody(row);
+      const n: Notification = {
+        deliveryId: row.id,
+        incident,
+        recipient: recipientFromRow(row),
+        step: row.step,
+        attempt: row.attempts,
+        message: body.message,
+        language: body.language,
+        claimedAt,
+      };
+      if (body.subject !== undefined) n.subject = body.subject;
+      if (body.html !== undefined) n.html = body.html;
+      result = await this.send(channel, n, row, stop);
+    } else if (incident.state !== 'open') {
       // Somebody acknowledged it, or it cleared or was resolved, before this send (a retry, or a
       // step queued just before): paging people about it now would only be noise, like escalation.
       result = { ok: false, retryable: false, error: `cancelled: the incident is ${incident.state}` };
@@ -172,24 +190,29 @@ export class DeliveryWorker {
       };
       if (composed.subject !== undefined) n.subject = composed.subject;
       if (composed.html !== undefined) n.html = composed.html;
-      // A referenced timer (AbortSignal.timeout's is not): an attempt under way keeps the process up.
-      const limit = new AbortController();
-      const timer = setTimeout(() => limit.abort(), this.o.sendTimeoutMs ?? 60_000);
-      const signal = AbortSignal.any([stop, limit.signal]);
-      try {
-        // The race keeps a channel that ignores its signal from holding a worker slot forever.
-        const found = row.interrupted ? await this.reconcile(channel, n, signal) : undefined;
-        result = found ?? (await Promise.race([channel.send(n, signal), whenAborted(signal)]));
-      } catch (err) {
-        // Channels should not throw; if one does, treat it as a passing fault.
-        result = { ok: false, retryable: true, error: (err as Error).message };
-      } finally {
-        clearTimeout(timer);
-      }
-      if (!result.ok && limit.signal.aborted)
-        result = { ok: false, retryable: true, error: 'send timed out' };
+      result = await this.send(channel, n, row, stop);
     }
     this.record(row, channel, result, performance.now() - t0);
+  }
+
+  private async send(channel: Channel, n: Notification, row: DeliveryRow, stop: AbortSignal): Promise<SendResult> {
+    // A referenced timer (AbortSignal.timeout's is not): an attempt under way keeps the process up.
+    const limit = new AbortController();
+    const timer = setTimeout(() => limit.abort(), this.o.sendTimeoutMs ?? 60_000);
+    const signal = AbortSignal.any([stop, limit.signal]);
+    let result: SendResult;
+    try {
+      // The race keeps a channel that ignores its signal from holding a worker slot forever.
+      const found = row.interrupted ? await this.reconcile(channel, n, signal) : undefined;
+      result = found ?? (await Promise.race([channel.send(n, signal), whenAborted(signal)]));
+    } catch (err) {
+      // Channels should not throw; if one does, treat it as a passing fault.
+      result = { ok: false, retryable: true, error: (err as Error).message };
+    } finally {
+      clearTimeout(timer);
+    }
+    if (!result.ok && limit.signal.aborted) result = { ok: false, retryable: true, error: 'send timed out' };
+    return result;
   }
 
   /**
@@ -280,7 +303,9 @@ export class DeliveryWorker {
         else if (outcome === 'suppressed') this.store.suppressed(row.id, result.error);
         else this.store.failed(row.id, result.error);
         this.store.noteAttempt(row.incident_id, now, detail);
-        if (outcome === 'failed') this.o.onFailed?.(row, this.o.incidents.get(row.incident_id), now);
+        // Failover walks a person's channel preferences; a service message has its own fallback.
+        if (outcome === 'failed' && row.purpose !== 'service')
+          this.o.onFailed?.(row, this.o.incidents.get(row.incident_id), now);
       })();
     } catch (err) {
       // The row stays `sending`; recover() resends it at the next start.
@@ -307,6 +332,10 @@ export class DeliveryWorker {
       this.o.logger.info('notification will be retried', { ...log, error: result.ok ? '' : result.error });
     else this.o.logger.debug(`notification ${outcome}`, { ...log, latencyMs: latency });
   }
+}
+
+function serviceBody(row: DeliveryRow): ServiceBody {
+  return JSON.parse(row.body_json ?? '{"message":"","language":"en"}') as ServiceBody;
 }
 
 function whenAborted(signal: AbortSignal): Promise<SendResult> {

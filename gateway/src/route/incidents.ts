@@ -5,7 +5,15 @@ import { NotFoundError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import type { Device, Site } from '../site/model.js';
 import { assertTransition } from './lifecycle.js';
-import type { Actor, Delivery, Incident, IncidentFilter, IncidentState, TimelineEntry } from './model.js';
+import type {
+  Actor,
+  Delivery,
+  Incident,
+  IncidentFilter,
+  IncidentState,
+  TimelineEntry,
+  TimelineKind,
+} from './model.js';
 import { newId } from './ids.js';
 import { Escalator } from './escalation.js';
 import { buildIncident, fallbackRule } from './open.js';
@@ -64,6 +72,7 @@ export class IncidentService {
   private readonly db: Database;
   private readonly escalator: Escalator;
   private readonly listeners = new Set<(changes: readonly IncidentChange[]) => void>();
+  private readonly recorders: Array<(changes: readonly IncidentChange[], now: number) => void> = [];
 
   constructor(private readonly o: IncidentServiceOptions) {
     this.db = o.db;
@@ -83,6 +92,49 @@ export class IncidentService {
     return () => this.listeners.delete(listener);
   }
 
+  /**
+   * Called INSIDE the transaction of every change (engine, escalation, operator): what it writes
+   * (the uplink outbox, route work) is committed with the change or not at all. Must not do I/O.
+   */
+  addRecorder(recorder: (changes: readonly IncidentChange[], now: number) => void): void {
+    this.recorders.push(recorder);
+  }
+
+  private recordIn(changes: readonly IncidentChange[]): void {
+    if (changes.length === 0) return;
+    const now = this.o.clock.now();
+    for (const r of this.recorders) r(changes, now);
+  }
+
+  /**
+   * Adds a timeline entry (and merges `context` into the incident's context) without changing its
+   * state: the CRM record, a job's progress, the contact center's assignment. Nests in the caller's
+   * transaction when there is one.
+   */
+  annotate(
+    id: string,
+    entry: { kind: TimelineKind; actor: string; detail: Record<string, unknown>; at?: number },
+    context?: Record<string, unknown>,
+  ): Incident {
+    return this.db.transaction(() => {
+      const i = this.mustGet(id);
+      const now = this.o.clock.now();
+      if (context) {
+        i.context = { ...i.context, ...context };
+        i.updatedAt = now;
+        this.store.updateIncident(i);
+      }
+      this.store.appendTimeline({
+        incidentId: id,
+        at: entry.at ?? now,
+        kind: entry.kind,
+        actor: entry.actor,
+        detail: entry.detail,
+      });
+      return i;
+    })();
+  }
+
   applyTransitions(
     transitions: readonly Transition[],
     keys: KeyChanges,
@@ -100,6 +152,7 @@ export class IncidentService {
       for (const k of keys.upserts) this.store.upsertKey(k);
       for (const k of keys.deletes) this.store.deleteKey(k.ruleId, k.deviceId);
       for (const r of devices) this.store.upsertDevice(r);
+      this.recordIn(changes);
       return changes;
     })();
   }
@@ -178,7 +231,11 @@ export class IncidentService {
   runEscalations(now: number): IncidentChange[] {
     const changes: IncidentChange[] = [];
     for (const due of this.store.dueEscalations(now)) {
-      const i = this.db.transaction(() => this.escalator.run(due.incident_id, now))();
+      const i = this.db.transaction(() => {
+        const escalated = this.escalator.run(due.incident_id, now);
+        if (escalated) this.recordIn([{ kind: 'escalated', incident: escalated }]);
+        return escalated;
+      })();
       if (i) changes.push({ kind: 'escalated', incident: i });
     }
     return changes;
@@ -291,6 +348,7 @@ export class IncidentService {
           changed.push(this.transition(m, actor, to, `with the group of ${i.id}`));
         }
       }
+      this.recordIn(changed.map((incident) => ({ kind: to, incident })));
       return { i: changed[0], changed };
     })();
     if (result.changed.length > 0) this.notify(result.changed.map((incident) => ({ kind: to, incident })));

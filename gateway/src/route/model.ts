@@ -50,8 +50,22 @@ export interface Incident {
   damped?: boolean;
 }
 
+/**
+ * `crm`: the customer lookup's outcome; `job`: a technician job changed (offered, accepted...);
+ * `customer`: the customer was told or answered the survey; `assignment`: the contact center routed it.
+ */
 export type TimelineKind =
-  'opened' | 'acknowledged' | 'cleared' | 'resolved' | 'escalated' | 'notification' | 'note';
+  | 'opened'
+  | 'acknowledged'
+  | 'cleared'
+  | 'resolved'
+  | 'escalated'
+  | 'notification'
+  | 'note'
+  | 'crm'
+  | 'job'
+  | 'customer'
+  | 'assignment';
 
 export interface TimelineEntry {
   incidentId: string;

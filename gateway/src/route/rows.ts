@@ -139,6 +139,10 @@ export interface DeliveryRow {
   provider_status: string | null;
   sent_via: string | null;
   failover_of: string | null;
+  /** `alert` (a person paged about the incident) or `service` (job offers, customer updates). */
+  purpose: string;
+  /** A service message's text, rendered when it was queued (engage/service-messages.ts). */
+  body_json: string | null;
 }
 
 export function deliveryFromRow(r: DeliveryRow): Delivery {

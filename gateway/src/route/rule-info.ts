@@ -28,6 +28,12 @@ export interface RuleInfo {
   id: string;
   name: string;
   severity: Severity;
-  route?: { team?: string; context?: readonly string[] };
+  route?: {
+    team?: string;
+    context?: readonly string[];
+    crm?: boolean;
+    dispatch?: string;
+    contactCenter?: boolean;
+  };
   engage: EngagePlan & { policy?: string };
 }

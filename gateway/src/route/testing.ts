@@ -43,6 +43,8 @@ export function testSite(): Site {
     oncall: {},
     policies: {},
     templates: {},
+    technicians: [],
+    dispatch: {},
     kinds: {},
     devices: [door, fridge],
     people: [

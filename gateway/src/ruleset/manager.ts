@@ -18,6 +18,7 @@ export function ruleEnvFor(site: Site, channels: ReadonlySet<string>): RuleEnv {
     channels,
     policies: new Set(Object.keys(site.policies)),
     templates: new Set(Object.keys(site.templates)),
+    dispatch: new Set(Object.keys(site.dispatch)),
   };
 }
 

@@ -189,6 +189,9 @@ function build(f: SiteFile, dir: string, report: Report): Site {
     oncall,
     templates,
     policies,
+    // Filled in by the dispatch section of the site file (route/dispatch).
+    technicians: [],
+    dispatch: {},
   };
 }
 

@@ -148,6 +148,41 @@ export interface Policy {
   repeat?: { times: number; afterMs: number };
 }
 
+export interface Technician {
+  id: string;
+  name: string;
+  /** E.164; where job offers go by SMS. */
+  phone: string;
+  email?: string;
+  language?: Language;
+  skills: readonly string[];
+  /** Where the technician starts from when no position was reported since (the depot, home). */
+  base: { lat: number; lon: number };
+  /** Working hours in the site's zone (or `timezone`); no shift = always on duty. */
+  shift?: { days: readonly string[]; from: string; to: string; timezone?: string };
+}
+
+/** How faults of a rule become technician jobs (rule `route.dispatch: NAME`). */
+export interface DispatchProfile {
+  id: string;
+  /** Fault code (device value `code`) -> skills needed; `default` when the code is not listed. */
+  skills: Readonly<Record<string, readonly string[]>>;
+  /** An offer not answered within this goes to the next technician. */
+  offerTimeoutMs: number;
+  /** Nobody accepted (or nobody fits): this team is notified (`team:ID`). */
+  dispatchers: string;
+  /** Channel names (configured) for the technician's offer and the customer's updates. */
+  sms: string;
+  email?: string;
+  /** Great-circle estimate: km / speedKmh * 60, times roadFactor. */
+  speedKmh: number;
+  roadFactor: number;
+  /** Configured travel times that win over the estimate: area -> technician id -> minutes. */
+  travelMinutes: Readonly<Record<string, Readonly<Record<string, number>>>>;
+  /** Tell the customer by: sms, email, or both (default both when they have the address). */
+  notifyCustomer: readonly ('sms' | 'email')[];
+}
+
 export interface Site {
   id: string;
   name: string;
@@ -166,4 +201,6 @@ export interface Site {
   policies: Readonly<Record<string, Policy>>;
   /** Alert texts per template, language and channel type (engage/templates.ts); voiceFile paths absolute. */
   templates: Templates;
+  technicians: readonly Technician[];
+  dispatch: Readonly<Record<string, DispatchProfile>>;
 }

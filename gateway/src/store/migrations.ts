@@ -1,6 +1,10 @@
 // Schema migrations, applied in order; index + 1 = the `user_version` after it. Never edit a
 // released migration: append a new one.
 
+import { OUTBOX_SCHEMA } from '../route/uplink/schema.js';
+import { CRM_SCHEMA } from '../route/crm/schema.js';
+import { DISPATCH_SCHEMA } from '../route/dispatch/schema.js';
+
 export const MIGRATIONS: readonly string[] = [
   `
   CREATE TABLE meta (
@@ -149,4 +153,22 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX alert_groups_rule ON alert_groups (rule_id, closes_at);
   `,
+  // 3: the route stage's proactive-service half. Each module owns its tables (the outbox, the CRM
+  // directory, technician jobs); service messages (job offers, customer updates) share the
+  // delivery queue with the alerts.
+  `
+  ALTER TABLE deliveries ADD COLUMN purpose TEXT NOT NULL DEFAULT 'alert';
+  ALTER TABLE deliveries ADD COLUMN body_json TEXT;
+  -- Route work an opened incident still needs (CRM lookup, technician job, contact-center work
+  -- item), written with the incident so a crash before it is done does not lose it.
+  CREATE TABLE route_tasks (
+    incident_id TEXT PRIMARY KEY REFERENCES incidents (id),
+    due_at INTEGER NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT
+  );
+  ` +
+    OUTBOX_SCHEMA +
+    CRM_SCHEMA +
+    DISPATCH_SCHEMA,
 ];
