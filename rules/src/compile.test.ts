@@ -165,3 +165,44 @@ describe('compileRules', () => {
     assert.notEqual(hash(RULE.replace('message: hi', 'message: hello')), h);
   });
 });
+
+describe('route: crm, dispatch, contactCenter', () => {
+  const rule = (route: string) => `rule: fault
+name: Fault
+severity: minor
+listen:
+  devices: { kind: appliance }
+  when: { state: { status: fault } }
+route:
+${route}
+engage:
+  message: hi
+  steps: [{ notify: [team:ops] }]
+`;
+  const env = { ...testEnv, dispatch: new Set(['appliance-repair']) };
+
+  it('a dispatch profile implies the CRM lookup; contactCenter: false opts out of the work item', () => {
+    const { rules, problems } = loadRuleSet(
+      [{ file: 'f.yaml', text: rule('  dispatch: appliance-repair\n  contactCenter: false') }],
+      env,
+    );
+    assert.deepEqual(problems, []);
+    assert.equal(rules[0].route.crm, true);
+    assert.equal(rules[0].route.dispatch, 'appliance-repair');
+    assert.equal(rules[0].route.contactCenter, false);
+  });
+
+  it('rejects an unknown profile and a crm that is not true/false, with their lines', () => {
+    const { rules, problems } = loadRuleSet([{ file: 'f.yaml', text: rule('  dispatch: plumbers') }], env);
+    assert.equal(rules.length, 0);
+    assert.equal(problems.length, 1);
+    assert.equal(problems[0].line, 8);
+    assert.match(
+      problems[0].message,
+      /route.dispatch: "plumbers" is not a dispatch profile .*appliance-repair/,
+    );
+    const bad = loadRuleSet([{ file: 'f.yaml', text: rule('  crm: yes please') }], env);
+    assert.equal(bad.problems[0].line, 8);
+    assert.match(bad.problems[0].message, /route.crm: expected true or false/);
+  });
+});

@@ -7,6 +7,7 @@ import type { Channel, Notification, SendResult } from './channel.js';
 import { ConsoleChannel } from './channels/console.js';
 import { WebhookChannel } from './channels/webhook.js';
 import { DeliveryWorker } from './deliveries.js';
+import { ServiceMessages } from './service-messages.js';
 import { startReceiver, verifySignature, type Receiver } from './testing.js';
 
 const SECRET = 'delivery-test-secret-0123456789';
@@ -292,4 +293,94 @@ test('deliveries - rate limits hold back pages beyond the limit, never a critica
   worker.pump();
   await worker.idle();
   assert.equal(sent.length, 3);
+});
+
+test('deliveries - a service message (job offer, customer update) goes out after the incident is resolved, with its own text', async () => {
+  const sent: Notification[] = [];
+  const customerChannel: Channel = {
+    name: 'sms',
+    type: 'sms',
+    send: async (n) => {
+      sent.push(n);
+      return { ok: true, providerId: 'SM1' };
+    },
+  };
+  rx = await startReceiver([200]);
+  let failovers = 0;
+  h = harness([webhookOnly]);
+  const worker = new DeliveryWorker({
+    db: h.db,
+    channels: new Map([['sms', customerChannel]]),
+    clock: h.clock,
+    logger: memoryLogger(),
+    metrics: new Registry(),
+    incidents: h.service,
+    onFailed: () => failovers++,
+  });
+  const [{ incident }] = h.apply([openT(T0)]);
+  h.service.resolve(incident.id, { id: 'technician:hugo', via: 'link' });
+  const messages = new ServiceMessages(h.db);
+  const id = h.db.transaction(() =>
+    messages.enqueue(
+      {
+        incidentId: incident.id,
+        channel: 'sms',
+        recipient: {
+          kind: 'customer',
+          id: 'cust-1',
+          name: 'Lounge Air',
+          phone: '+33612345690',
+          language: 'fr',
+        },
+        message: 'Comment était notre intervention ? https://gw/s/abc',
+        language: 'fr',
+        tag: 'survey',
+      },
+      T0,
+    ),
+  )();
+  worker.pump();
+  await worker.idle();
+  assert.equal(sent.length, 1, 'sent although the incident is resolved');
+  assert.equal(sent[0].message, 'Comment était notre intervention ? https://gw/s/abc');
+  assert.equal(sent[0].recipient.kind, 'customer');
+  const d = h.service.deliveries(incident.id).find((x) => x.id === id)!;
+  assert.equal(d.state, 'delivered');
+  assert.equal(d.recipient, 'customer:cust-1');
+
+  // A service message that fails for good does not walk a person's channel preferences (the
+  // alert's own delivery, on a channel this worker lacks, did: that is the baseline).
+  assert.equal(failovers, 1);
+  failovers = 0;
+  const broken: Channel = {
+    name: 'sms',
+    type: 'sms',
+    send: async () => ({ ok: false, retryable: false, error: '21211 invalid To' }),
+  };
+  const worker2 = new DeliveryWorker({
+    db: h.db,
+    channels: new Map([['sms', broken]]),
+    clock: h.clock,
+    logger: memoryLogger(),
+    metrics: new Registry(),
+    incidents: h.service,
+    onFailed: () => failovers++,
+  });
+  const id2 = h.db.transaction(() =>
+    messages.enqueue(
+      {
+        incidentId: incident.id,
+        channel: 'sms',
+        recipient: { kind: 'customer', id: 'cust-1', name: 'Lounge Air', phone: '+1' },
+        message: 'x',
+        language: 'en',
+        tag: 'customer-eta',
+      },
+      T0,
+    ),
+  )();
+  worker2.pump();
+  await worker2.idle();
+  assert.equal(h.service.deliveries(incident.id).find((x) => x.id === id2)!.state, 'failed');
+  assert.equal(failovers, 0);
 });

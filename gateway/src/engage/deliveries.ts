@@ -195,7 +195,12 @@ export class DeliveryWorker {
     this.record(row, channel, result, performance.now() - t0);
   }
 
-  private async send(channel: Channel, n: Notification, row: DeliveryRow, stop: AbortSignal): Promise<SendResult> {
+  private async send(
+    channel: Channel,
+    n: Notification,
+    row: DeliveryRow,
+    stop: AbortSignal,
+  ): Promise<SendResult> {
     // A referenced timer (AbortSignal.timeout's is not): an attempt under way keeps the process up.
     const limit = new AbortController();
     const timer = setTimeout(() => limit.abort(), this.o.sendTimeoutMs ?? 60_000);

@@ -3,6 +3,12 @@ import type { Logger } from '../core/log.js';
 import type { IncidentChange, IncidentService } from '../route/incidents.js';
 import type { DeliveryWorker } from './deliveries.js';
 
+/** Work that falls due at a stored time: the scheduler runs it and wakes up for the next one. */
+export interface DurableTimers {
+  runDue(now: number): unknown;
+  nextDue(): number | undefined;
+}
+
 // setTimeout takes a signed 32-bit delay; a farther wake-up simply re-arms when it fires.
 const MAX_DELAY = 2 ** 31 - 1;
 
@@ -26,6 +32,8 @@ export class EngageScheduler {
       incidents: Pick<IncidentService, 'runEscalations' | 'nextEscalationDue'>;
       deliveries: Pick<DeliveryWorker, 'pump' | 'nextDue' | 'onSettled'>;
       logger: Logger;
+      /** Other durable timers on the same clock (technician offers that expire). Run before deliveries. */
+      timers?: readonly DurableTimers[];
     },
   ) {}
 
@@ -79,6 +87,14 @@ export class EngageScheduler {
       this.failing = true;
       this.d.logger.error('escalation run failed; retrying in 1 s', { error: (err as Error).message });
     }
+    for (const t of this.d.timers ?? []) {
+      try {
+        t.runDue(now);
+      } catch (err) {
+        this.failing = true;
+        this.d.logger.error('timer run failed; retrying in 1 s', { error: (err as Error).message });
+      }
+    }
     try {
       this.d.deliveries.pump();
     } catch (err) {
@@ -89,9 +105,11 @@ export class EngageScheduler {
 
   private arm(): void {
     if (this.stopped) return;
-    const candidates = [this.d.incidents.nextEscalationDue(), this.d.deliveries.nextDue()].filter(
-      (x): x is number => x !== undefined,
-    );
+    const candidates = [
+      this.d.incidents.nextEscalationDue(),
+      this.d.deliveries.nextDue(),
+      ...(this.d.timers ?? []).map((t) => t.nextDue()),
+    ].filter((x): x is number => x !== undefined);
     const due = candidates.length > 0 ? Math.min(...candidates) : undefined;
     if (due === this.armedFor && this.timer) return;
     if (this.timer) clearTimeout(this.timer);

@@ -47,7 +47,8 @@ export class IncidentStore {
       updateIncident: p(
         `UPDATE incidents SET state=@state, acknowledged_at=@acknowledged_at, acknowledged_by=@acknowledged_by,
          cleared_at=@cleared_at, resolved_at=@resolved_at, resolved_by=@resolved_by,
-         escalation_step=@escalation_step, updated_at=@updated_at, group_id=@group_id WHERE id=@id`,
+         escalation_step=@escalation_step, updated_at=@updated_at, group_id=@group_id,
+         context_json=@context_json WHERE id=@id`,
       ),
       getIncident: p('SELECT * FROM incidents WHERE id = ?'),
       countsByState: p('SELECT state, COUNT(*) AS n FROM incidents GROUP BY state'),

@@ -163,6 +163,7 @@ export const MIGRATIONS: readonly string[] = [
   -- item), written with the incident so a crash before it is done does not lose it.
   CREATE TABLE route_tasks (
     incident_id TEXT PRIMARY KEY REFERENCES incidents (id),
+    route_json TEXT NOT NULL,
     due_at INTEGER NOT NULL,
     attempts INTEGER NOT NULL DEFAULT 0,
     last_error TEXT
