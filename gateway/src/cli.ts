@@ -1,11 +1,13 @@
 #!/usr/bin/env node
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { loadConfig, PACKAGE_ROOT } from './config/load.js';
 import type { Config } from './config/schema.js';
-import { ConfigError, VigieError } from './core/errors.js';
+import { ConfigError, formatProblems, VigieError } from './core/errors.js';
+import { openDatabase } from './store/db.js';
+import { importCsvFile } from './route/crm/directory.js';
 import { systemClock } from './core/clock.js';
 import { createLogger, type Logger } from './core/log.js';
 import { generateToken, sha256Hex } from './api/auth.js';
@@ -21,6 +23,7 @@ usage:
   vigie validate [--rules DIR] [--site FILE]   check rule files; exit 1 with file:line: reason on problems
   vigie hash-password [PASSWORD]     scrypt hash for a device's or client's MQTT password (site file)
   vigie token                        a new random API token and the sha256 to put in the config
+  vigie crm import FILE.csv [--config FILE]   import customers into the built-in CRM directory
 `;
 
 function arg(args: string[], name: string): string | undefined {
@@ -58,6 +61,24 @@ async function run(cmd: string, args: string[]): Promise<number> {
       }
       process.stdout.write((await hashPassword(pw)) + '\n');
       return 0;
+    }
+    case 'crm': {
+      if (args[0] !== 'import' || !args[1]) {
+        process.stderr.write('usage: vigie crm import FILE.csv [--config FILE]\n');
+        return 2;
+      }
+      const config = loadConfig({ file: arg(args, '--config'), env: process.env });
+      mkdirSync(config.dataDir, { recursive: true });
+      const db = openDatabase(config.dataDir);
+      try {
+        const r = importCsvFile(db, resolve(args[1]), Date.now());
+        if (r.problems.length > 0) process.stderr.write(formatProblems(r.problems) + '\n');
+        process.stdout.write(`imported ${r.imported} customers, ${r.assets} appliances (${r.moved} moved)\n`);
+        // The good rows are in; the exit code still tells a script that some were not.
+        return r.problems.length > 0 ? 1 : 0;
+      } finally {
+        db.close();
+      }
     }
     case 'token': {
       const token = generateToken();

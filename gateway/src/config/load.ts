@@ -77,6 +77,7 @@ export function loadConfig(sources: ConfigSources): Readonly<Config> {
   cfg.site = abs(fromFile('site'), cfg.site);
   cfg.rules = abs(fromFile('rules'), cfg.rules);
   cfg.simulator.scenario = abs(PACKAGE_ROOT, cfg.simulator.scenario);
+  if (cfg.crm.type === 'directory' && cfg.crm.csv !== undefined) cfg.crm.csv = abs(base, cfg.crm.csv);
   cfg.dataDir =
     file && raw.dataDir !== undefined && !sources.env.VIGIE_DATA_DIR
       ? abs(base, cfg.dataDir)

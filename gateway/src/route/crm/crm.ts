@@ -40,10 +40,7 @@ export interface CustomerRecord {
   source: 'directory' | 'rest';
 }
 
-export type CrmResult =
-  | { found: true; customer: CustomerRecord }
-  | { found: false }
-  | { error: string };
+export type CrmResult = { found: true; customer: CustomerRecord } | { found: false } | { error: string };
 
 export interface Crm {
   readonly kind: 'directory' | 'rest';
