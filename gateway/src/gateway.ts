@@ -33,6 +33,15 @@ import { persistentSecret } from './store/secrets.js';
 import { registerTwilioHooks } from './engage/twilio/webhooks.js';
 import { ModemChannel } from './engage/channels/modem.js';
 import type { InboundText } from './engage/actions.js';
+import { createCrm } from './route/crm/create.js';
+import { lookupCustomer } from './route/crm/lookup.js';
+import { createUplink } from './route/uplink/index.js';
+import { RouteWorkflow } from './route/workflow.js';
+import { planRule } from './route/rule-plan.js';
+import { incidentSummary } from './route/summary.js';
+
+/** A CRM slower than this is not waited for: the job goes out without the customer's record. */
+const CRM_DEADLINE_MS = 5000;
 
 export interface GatewayOptions {
   config: Readonly<Config>;
@@ -89,6 +98,28 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     storm: config.storm,
     resolveStep: createStepResolver(site, consoles, logger.child('route')),
   });
+  const auth = new TokenAuth({ adminToken: opts.adminToken, tokens: config.auth.tokens });
+  // The contact-center uplink: its recorder writes every incident change to the outbox in the
+  // change's own transaction, so it is registered before anything can change.
+  const uplink = config.uplink
+    ? createUplink(config.uplink, {
+        db,
+        site: site.id,
+        incidents,
+        auth,
+        metrics,
+        logger,
+        clock,
+        onAssignment: (i) =>
+          live.emit({
+            type: 'assignment',
+            at: i.updatedAt,
+            data: { ...incidentSummary(i), assignment: i.context.assignment },
+          }),
+      })
+    : undefined;
+  if (uplink) incidents.addRecorder(uplink.recorder);
+  const crm = createCrm(config.crm, { db, logger: logger.child('crm'), clock });
   const people = new Map(site.people.map((p) => [p.id, p]));
   const failover = new Failover({
     db,
@@ -99,6 +130,23 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     },
   });
   const compose = createComposer({ site, publicUrl, groupSize: (g) => incidents.groupSize(g) });
+
+  // Assigned below, once the scheduler exists: the workflow wakes it after queueing messages.
+  let kickScheduler = () => {};
+  const workflow = new RouteWorkflow({
+    db,
+    clock,
+    logger: logger.child('route'),
+    metrics,
+    site,
+    incidents,
+    rule: (id) => planRule(ruleset.rule(id), site),
+    lookup: (q) => lookupCustomer(crm, q, { deadlineMs: CRM_DEADLINE_MS }),
+    ...(uplink ? { emit: (subject, event, id) => void uplink.outbox.append(subject, event, id) } : {}),
+    workItems: config.uplink?.workItems ?? false,
+    committed: () => kickScheduler(),
+  });
+  incidents.addRecorder(workflow.recorder);
 
   const engine = new Engine({ clock, maxClockSkewMs: config.engine.maxClockSkew });
   const ruleset = new RuleSetManager({
@@ -140,6 +188,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     onFailed: (row, incident, now) => void failover.next(row, incident, now),
   });
   const scheduler = new EngageScheduler({ clock, incidents, deliveries, logger: logger.child('engage') });
+  kickScheduler = () => scheduler.kick();
   const pipeline = new Pipeline({
     config,
     site,
@@ -166,6 +215,9 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   pipeline.start();
   deliveries.recover();
   scheduler.start();
+  workflow.start();
+  // Never blocks or throws: with NATS away the outbox keeps everything until it is back.
+  uplink?.start();
 
   // Replies, key presses and provider callbacks, whatever brings them.
   const responder = new Responder({
@@ -190,7 +242,6 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     await modem.start();
   }
 
-  const auth = new TokenAuth({ adminToken: opts.adminToken, tokens: config.auth.tokens });
   const api = createApiServer({
     ports: buildApiPorts({ site, engine, incidents, ruleset, metrics, live, transport, pipeline }),
     auth,
@@ -231,11 +282,14 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       process.off('SIGHUP', onHup);
       ruleset.close();
       scheduler.stop();
+      await workflow.stop();
       pipeline.stop();
       await api.close();
       await transport.stop();
       await deliveries.stop();
       for (const modem of modems) await modem.stop();
+      // Before the database: its status and gauges read the outbox.
+      await uplink?.stop();
       db.close();
     },
   };

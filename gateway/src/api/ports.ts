@@ -34,7 +34,8 @@ export interface RuleSummary {
 
 /** Pushed to WebSocket subscribers (the live console). */
 export interface LiveEvent {
-  type: 'incident' | 'notification';
+  /** `job`: a technician job changed; `assignment`: the contact center routed an incident. */
+  type: 'incident' | 'notification' | 'job' | 'assignment';
   at: number;
   data: unknown;
 }

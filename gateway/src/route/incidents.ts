@@ -421,6 +421,11 @@ export class IncidentService {
     return this.store.byAckCode(code);
   }
 
+  /** True for the incident that carries its group's alert (the group's other members page nobody). */
+  leadsGroup(i: Incident): boolean {
+    return i.groupId !== undefined && this.store.getGroup(i.groupId)?.leader_id === i.id;
+  }
+
   /** How many incidents a group holds (its alert says so). */
   groupSize(groupId: string): number {
     return this.store.groupSize(groupId);

@@ -60,6 +60,7 @@ export class RouteWorkflow {
   private timer: NodeJS.Timeout | undefined;
   private running = false;
   private again = false;
+  private kickQueued = false;
   private stopped = true;
   private current: Promise<void> | undefined;
 
@@ -88,12 +89,24 @@ export class RouteWorkflow {
       if (c.kind !== 'opened') continue;
       const i = c.incident;
       // A flapping device or the members of a grouped alert page nobody; they do not start jobs
-      // or fill the contact center's queue either.
-      if (i.damped || i.groupId) continue;
+      // or fill the contact center's queue either (the group's carrier stands for the group).
+      if (i.damped || (i.groupId && !this.o.incidents.leadsGroup(i))) continue;
       const work = this.workFor(i);
-      if (work) this.s.insert.run(i.id, JSON.stringify(work), now);
+      if (!work) continue;
+      this.s.insert.run(i.id, JSON.stringify(work), now);
+      this.kickSoon();
     }
   };
+
+  /** After the current transaction: run now, the task would be read before it is committed. */
+  private kickSoon(): void {
+    if (this.kickQueued || this.stopped) return;
+    this.kickQueued = true;
+    setImmediate(() => {
+      this.kickQueued = false;
+      this.kick();
+    });
+  }
 
   start(): void {
     this.stopped = false;

@@ -19,9 +19,18 @@ export class NatsServer {
   ) {}
 
   static async start(): Promise<NatsServer> {
-    const s = new NatsServer(await freePort(), await freePort(), mkdtempSync(join(tmpdir(), 'vigie-nats-')));
-    await s.launch();
-    return s;
+    const dir = mkdtempSync(join(tmpdir(), 'vigie-nats-'));
+    // A free port can be taken by another process between the probe and the bind: try fresh ones.
+    for (let attempt = 1; ; attempt++) {
+      const s = new NatsServer(await freePort(), await freePort(), dir);
+      try {
+        await s.launch();
+        return s;
+      } catch (err) {
+        await s.stop();
+        if (attempt >= 3 || !/address already in use/i.test(String(err))) throw err;
+      }
+    }
   }
 
   get url(): string {
@@ -60,7 +69,17 @@ export class NatsServer {
   }
 
   private async launch(): Promise<void> {
-    const args = ['-a', '127.0.0.1', '-p', String(this.port), '-js', '-sd', this.dir, '-m', String(this.monitorPort)];
+    const args = [
+      '-a',
+      '127.0.0.1',
+      '-p',
+      String(this.port),
+      '-js',
+      '-sd',
+      this.dir,
+      '-m',
+      String(this.monitorPort),
+    ];
     const child = spawn('nats-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout?.on('data', (d: Buffer) => this.logs.push(d.toString()));
     child.stderr?.on('data', (d: Buffer) => this.logs.push(d.toString()));
@@ -82,7 +101,8 @@ export class NatsServer {
       } catch {
         /* not up yet */
       }
-      if (Date.now() > deadline) throw new Error(`nats-server not ready after ${timeoutMs} ms: ${this.logs.join('')}`);
+      if (Date.now() > deadline)
+        throw new Error(`nats-server not ready after ${timeoutMs} ms: ${this.logs.join('')}`);
       await new Promise((r) => setTimeout(r, 50));
     }
   }
