@@ -307,3 +307,151 @@ test('site - channel names are listed for the gateway, and checked with lines wh
     [],
   );
 });
+
+/** Technicians and a dispatch profile; `edit` replaces marked lines like `site()`. */
+function dispatch(edit: Record<string, string> = {}): string {
+  const lines = [
+    'site: cdg', // 1
+    'timezone: Europe/Paris', // 2
+    'people:', // 3
+    "  - { id: nora, name: Nora, phone: '+33600000009' }", // 4
+    '  - { id: sam, name: Sam, email: sam@example.test }', // 5
+    'teams:', // 6
+    '  - { id: service-desk, name: Service desk, members: [nora, sam] }', // 7
+    'technicians:', // 8
+    '  - id: tech-hugo', // 9
+    '    name: Hugo Martin', // 10
+    "    phone: '+33612345611'", // 11
+    '    language: fr', // 12
+    '    skills: [coffee-machines, plumbing]', // 13
+    '    base: { lat: 48.99, lon: 2.55 }', // 14
+    "    shift: { days: [mon, tue, wed, thu, fri], from: '07:00', to: '19:00' }", // 15
+    "  - { id: tech-lea, name: Léa Bernard, phone: '+33612345612', skills: [electrical], base: { lat: 48.9, lon: 2.5 } }", // 16
+    'dispatch:', // 17
+    '  appliance-repair:', // 18
+    '    skills: { E21: [plumbing], E30: [electrical], default: [coffee-machines] }', // 19
+    '    offerTimeout: 10m', // 20
+    '    dispatchers: service-desk', // 21
+    '    sms: sms', // 22
+    '    email: email?', // 23
+    '    travelMinutes: { roissy-north: { tech-hugo: 25 } }', // 24
+    '    notifyCustomer: [sms, email]', // 25
+  ];
+  for (const [n, text] of Object.entries(edit)) lines[Number(n) - 1] = text;
+  return lines.join('\n') + '\n';
+}
+
+test('site - technicians and dispatch profiles load, with their defaults', () => {
+  const { site: s, problems } = parseSite('site.yaml', dispatch(), { channels: ['sms', 'email'] });
+  assert.deepEqual(problems, []);
+  assert.ok(s);
+  assert.deepEqual(s.technicians[0], {
+    id: 'tech-hugo',
+    name: 'Hugo Martin',
+    phone: '+33612345611',
+    language: 'fr',
+    skills: ['coffee-machines', 'plumbing'],
+    base: { lat: 48.99, lon: 2.55 },
+    shift: { days: ['mon', 'tue', 'wed', 'thu', 'fri'], from: '07:00', to: '19:00' },
+  });
+  assert.equal(s.technicians[1].shift, undefined, 'no shift: always on duty');
+  assert.deepEqual(s.dispatch['appliance-repair'], {
+    id: 'appliance-repair',
+    skills: { E21: ['plumbing'], E30: ['electrical'], default: ['coffee-machines'] },
+    offerTimeoutMs: 600_000,
+    dispatchers: 'team:service-desk',
+    sms: 'sms',
+    email: 'email',
+    speedKmh: 40,
+    roadFactor: 1.3,
+    travelMinutes: { 'roissy-north': { 'tech-hugo': 25 } },
+    notifyCustomer: ['sms', 'email'],
+  });
+  assert.ok(Object.isFrozen(s.dispatch['appliance-repair'].skills));
+  assert.deepEqual(
+    channelNamesUsed(s).filter((u) => u.where.startsWith('dispatch')),
+    [
+      { name: 'sms', where: 'dispatch.appliance-repair.sms' },
+      { name: 'email', where: 'dispatch.appliance-repair.email' },
+    ],
+  );
+
+  // `email?` where the gateway has no e-mail channel: customers are told by SMS only.
+  const bare = parseSite('site.yaml', dispatch(), { channels: ['sms'] });
+  assert.deepEqual(bare.problems, []);
+  assert.equal(bare.site!.dispatch['appliance-repair'].email, undefined);
+  assert.deepEqual(bare.site!.dispatch['appliance-repair'].notifyCustomer, ['sms']);
+
+  // notifyCustomer defaults to every channel the profile has; a map without `default`, speeds given.
+  const other = parseSite(
+    'site.yaml',
+    dispatch({
+      19: '    skills: { E21: [plumbing] }',
+      23: '    speedKmh: 60\n    roadFactor: 1.1',
+      25: '    dispatchers: team:service-desk',
+      21: '',
+      5: "  - { id: sam, name: Sam, phone: '+33600000008' }",
+    }),
+  );
+  assert.deepEqual(other.problems, []);
+  const p = other.site!.dispatch['appliance-repair'];
+  assert.deepEqual([p.notifyCustomer, p.email, p.speedKmh, p.roadFactor], [['sms'], undefined, 60, 1.1]);
+  assert.deepEqual(p.skills, { E21: ['plumbing'] });
+
+  const plain = parseSite('site.yaml', site()).site!;
+  assert.deepEqual([plain.technicians, plain.dispatch], [[], {}]);
+});
+
+test('site - technician and dispatch problems are reported with their line', () => {
+  const noTechnicians = Object.fromEntries([
+    [8, 'technicians: []'],
+    ...[9, 10, 11, 12, 13, 14, 15, 16].map((n) => [n, '']),
+  ]);
+  const cases: Array<[Record<string, string>, number, RegExp, (readonly string[])?]> = [
+    [{ 21: '    dispatchers: support' }, 21, /unknown team "support"/],
+    [{ 21: '    dispatchers: person:nora' }, 21, /dispatchers is a team of the site/],
+    [{ 4: '  - { id: nora, name: Nora }' }, 21, /"nora" of team "service-desk" has no phone or e-mail/],
+    [{ 22: '    sms: sms?' }, 22, /cannot be optional/],
+    [{ 22: '    sms: text' }, 22, /unknown channel "text"/, ['sms', 'email']],
+    [{ 19: '    skills: { E21: [plumbin] }' }, 19, /no technician has the skill "plumbin"/],
+    [{ 24: '    travelMinutes: { roissy-north: { tech-hugh: 25 } }' }, 24, /unknown technician "tech-hugh"/],
+    [{ 24: '    travelMinutes: { roissy-north: { tech-hugo: -5 } }' }, 24, /travelMinutes/],
+    [{ 20: '    offerTimeout: 600' }, 20, /"600" is not a duration/],
+    [{ 20: '    offerTimeout: 10m\n    colour: red' }, 21, /dispatch\.appliance-repair\.colour: unknown key/],
+    [{ 25: '    notifyCustomer: [sms, fax]' }, 25, /notifyCustomer/],
+    [{ 23: '' }, 25, /names no email channel/],
+    [{ 14: '    base: { lat: 98.99, lon: 2.55 }' }, 14, /a latitude is between -90 and 90/],
+    [{ 14: '    base: { lat: 48.99, lon: 200 }' }, 14, /a longitude is between -180 and 180/],
+    [
+      { 15: "    shift: { days: [mon, funday], from: '07:00', to: '19:00' }" },
+      15,
+      /technicians\[0\]\.shift\.days\[1\]/,
+    ],
+    [{ 15: "    shift: { days: [], from: '07:00', to: '19:00' }" }, 15, /at least one day/],
+    [{ 15: "    shift: { days: [mon], from: '7:00', to: '19:00' }" }, 15, /HH:MM/],
+    [
+      { 15: "    shift: { days: [mon], from: '07:00', to: '19:00', timezone: Mars/Base }" },
+      15,
+      /unknown time zone/,
+    ],
+    [{ 13: '    skills: []' }, 13, /at least one skill/],
+    [{ 11: "    phone: 'call me'" }, 11, /phone number/],
+    [{ 11: '' }, 9, /technicians\[0\]\.phone/],
+    [
+      {
+        16: "  - { id: tech-hugo, name: Léa, phone: '+33612345612', skills: [electrical], base: { lat: 48.9, lon: 2.5 } }",
+      },
+      16,
+      /duplicate technician id "tech-hugo"/,
+    ],
+    [{ 9: '  - id: tech/hugo' }, 9, /ids appear in MQTT topics/],
+    [noTechnicians, 18, /the site has no technicians/],
+  ];
+  for (const [edit, line, message, channels] of cases) {
+    const { site: s, problems } = parseSite('site.yaml', dispatch(edit), channels ? { channels } : {});
+    assert.equal(s, undefined, JSON.stringify(edit));
+    const hit = problems.find((p) => message.test(p.message));
+    assert.ok(hit, `${JSON.stringify(edit)}: got ${JSON.stringify(problems)}`);
+    assert.equal(hit.line, line, `${JSON.stringify(edit)}: ${hit.message}`);
+  }
+});

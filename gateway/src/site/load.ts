@@ -9,7 +9,17 @@ import { parseHash } from '../listen/credentials.js';
 import { isValidFilter, isValidTopic } from '../listen/acl.js';
 import { BUILTIN_ADAPTERS } from '../listen/presets.js';
 import { BUILTIN_KINDS, RESERVED_KINDS, type KindSpec } from './kinds.js';
-import type { AdapterSpec, Device, OnCallSchedule, Person, Policy, PolicyTier, Site } from './model.js';
+import type {
+  AdapterSpec,
+  Device,
+  DispatchProfile,
+  OnCallSchedule,
+  Person,
+  Policy,
+  PolicyTier,
+  Site,
+  Technician,
+} from './model.js';
 import { parseLocalDateTime, siteFileSchema, type SiteFile } from './schema.js';
 
 type Path = readonly (string | number)[];
@@ -140,8 +150,16 @@ function build(f: SiteFile, dir: string, report: Report): Site {
     'team id',
     report,
   );
+  checkUnique(
+    f.technicians.map((t) => t.id),
+    'technicians',
+    'technician id',
+    report,
+  );
   const people = new Set(f.people.map((p) => p.id));
   const oncall = buildOnCall(f, people, report);
+  const technicians = buildTechnicians(f, report);
+  const dispatch = buildDispatch(f, report);
   const policies = buildPolicies(f, oncall, report);
   f.teams.forEach((t, i) =>
     t.members.forEach((m, j) => {
@@ -189,9 +207,8 @@ function build(f: SiteFile, dir: string, report: Report): Site {
     oncall,
     templates,
     policies,
-    // Filled in by the dispatch section of the site file (route/dispatch).
-    technicians: [],
-    dispatch: {},
+    technicians,
+    dispatch,
   };
 }
 
@@ -302,6 +319,91 @@ function buildPolicies(
   return out;
 }
 
+function buildTechnicians(f: SiteFile, report: Report): Technician[] {
+  return f.technicians.map((t, i) => {
+    const out: Technician = { id: t.id, name: t.name, phone: t.phone, skills: t.skills, base: t.base };
+    if (t.email) out.email = t.email;
+    if (t.language) out.language = t.language;
+    if (t.shift) {
+      if (t.shift.timezone) checkTimezone(t.shift.timezone, ['technicians', i, 'shift', 'timezone'], report);
+      // from = to is a whole-day shift on the days listed (as in schedules).
+      out.shift = t.shift;
+    }
+    return out;
+  });
+}
+
+function buildDispatch(f: SiteFile, report: Report): Record<string, DispatchProfile> {
+  const teams = new Map(f.teams.map((t) => [t.id, t.members]));
+  const people = new Map(f.people.map((p) => [p.id, p]));
+  const skillsHeld = new Set(f.technicians.flatMap((t) => t.skills));
+  const technicianIds = new Set(f.technicians.map((t) => t.id));
+  const out: Record<string, DispatchProfile> = {};
+  for (const [name, d] of Object.entries(f.dispatch)) {
+    const path = ['dispatch', name];
+    const m = /^(?:(\w+):)?(.*)$/.exec(d.dispatchers)!;
+    const team = m[2];
+    if (m[1] !== undefined && m[1] !== 'team')
+      report([...path, 'dispatchers'], `dispatchers is a team of the site: write team:ID or the team id`);
+    else if (!teams.has(team))
+      report(
+        [...path, 'dispatchers'],
+        `unknown team "${team}" (teams: ${[...teams.keys()].join(', ') || 'none'})`,
+      );
+    else {
+      for (const member of teams.get(team) ?? []) {
+        const p = people.get(member);
+        if (p && !p.phone && !(d.email && p.email))
+          report(
+            [...path, 'dispatchers'],
+            `"${member}" of team "${team}" has no phone${d.email ? ' or e-mail' : ''}: the dispatchers are told by ${d.email ? 'SMS or e-mail' : 'SMS'}`,
+          );
+      }
+    }
+    if (d.sms.endsWith('?'))
+      report([...path, 'sms'], 'job offers go by this channel: it cannot be optional (no "?")');
+    if (f.technicians.length === 0)
+      report(path, 'the site has no technicians: every job would go straight to the dispatchers', true);
+    for (const [code, skills] of Object.entries(d.skills)) {
+      skills.forEach((skill, j) => {
+        if (f.technicians.length > 0 && !skillsHeld.has(skill))
+          report([...path, 'skills', code, j], `no technician has the skill "${skill}"`);
+      });
+    }
+    for (const [area, times] of Object.entries(d.travelMinutes)) {
+      for (const tech of Object.keys(times)) {
+        if (!technicianIds.has(tech))
+          report([...path, 'travelMinutes', area, tech], `unknown technician "${tech}"`, true);
+      }
+    }
+    let notifyCustomer: ('sms' | 'email')[];
+    if (d.notifyCustomer === undefined) notifyCustomer = d.email ? ['sms', 'email'] : ['sms'];
+    else {
+      notifyCustomer = [...new Set(d.notifyCustomer)];
+      if (notifyCustomer.includes('email') && !d.email)
+        report(
+          [...path, 'notifyCustomer'],
+          'tells the customer by e-mail, but the profile names no email channel',
+        );
+    }
+    const profile: DispatchProfile = {
+      id: name,
+      skills: d.skills,
+      // A bad timeout was reported: the site is then dropped, so 0 is never used.
+      offerTimeoutMs: durationMs(d.offerTimeout, [...path, 'offerTimeout'], report) ?? 0,
+      dispatchers: `team:${team}`,
+      sms: d.sms,
+      speedKmh: d.speedKmh,
+      roadFactor: d.roadFactor,
+      travelMinutes: d.travelMinutes,
+      notifyCustomer,
+    };
+    if (d.email) profile.email = d.email;
+    out[name] = profile;
+  }
+  return out;
+}
+
 /** Every channel name the site file uses, with where it is (for the gateway to check against its config). */
 export function channelNamesUsed(site: Site): { name: string; where: string }[] {
   return channelUses(site).map((u) => ({ name: u.name, where: label(u.path) }));
@@ -317,6 +419,10 @@ function channelUses(site: Site): { name: string; path: Path }[] {
     policy.tiers.forEach((t, i) =>
       t.via.forEach((name, j) => out.push({ name, path: ['policies', id, 'tiers', i, 'via', j] })),
     );
+  }
+  for (const [id, d] of Object.entries(site.dispatch)) {
+    out.push({ name: d.sms, path: ['dispatch', id, 'sms'] });
+    if (d.email !== undefined) out.push({ name: d.email, path: ['dispatch', id, 'email'] });
   }
   return out;
 }
@@ -358,6 +464,16 @@ function resolveChannels(site: Site, configured: readonly string[] | undefined, 
         id,
         { ...pol, tiers: pol.tiers.map((t) => ({ ...t, via: keep(t.via) })) },
       ]),
+    ),
+    dispatch: Object.fromEntries(
+      Object.entries(site.dispatch).map(([id, d]) => {
+        // An optional e-mail channel this gateway lacks: the customer is told by SMS only.
+        const { email, ...rest } = d;
+        const kept = email === undefined ? [] : keep([email]);
+        const profile: DispatchProfile = kept.length > 0 ? { ...rest, email: kept[0] } : rest;
+        if (kept.length === 0) profile.notifyCustomer = d.notifyCustomer.filter((n) => n !== 'email');
+        return [id, profile];
+      }),
     ),
   };
 }

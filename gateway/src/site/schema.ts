@@ -163,6 +163,59 @@ const policy = z.strictObject({
   repeatAfter: duration.optional(),
 });
 
+const latitude = z
+  .number()
+  .min(-90, 'a latitude is between -90 and 90')
+  .max(90, 'a latitude is between -90 and 90');
+const longitude = z
+  .number()
+  .min(-180, 'a longitude is between -180 and 180')
+  .max(180, 'a longitude is between -180 and 180');
+
+const technician = z.strictObject({
+  id,
+  name: z.string().min(1),
+  // Offers go by SMS: a technician without a phone could never be offered a job.
+  phone: z.string().regex(/^\+?[0-9 ().-]{3,32}$/, 'a phone number in international format'),
+  email: z.string().email().optional(),
+  language: language.optional(),
+  skills: z.array(z.string().min(1)).min(1, 'a technician has at least one skill'),
+  base: z.strictObject({ lat: latitude, lon: longitude }),
+  shift: z
+    .strictObject({
+      days: z.array(day).min(1, 'a shift has at least one day'),
+      from: hhmm,
+      to: hhmm,
+      timezone: z.string().optional(),
+    })
+    .optional(),
+});
+
+const dispatchProfile = z.strictObject({
+  /** Fault code -> skills; `default` for codes not listed. */
+  skills: z.record(z.string().min(1), z.array(z.string().min(1))).default({}),
+  offerTimeout: duration.default('10m'),
+  dispatchers: z.string().min(1),
+  sms: z.string().min(1),
+  email: z.string().min(1).optional(),
+  speedKmh: z.number().positive().max(300).default(40),
+  roadFactor: z.number().min(1).max(5).default(1.3),
+  travelMinutes: z
+    .record(
+      z.string().min(1),
+      z.record(
+        z.string().min(1),
+        z
+          .number()
+          .min(0)
+          .max(24 * 60),
+      ),
+    )
+    .default({}),
+  // Left optional (no default) so the loader can tell "email" written from the default.
+  notifyCustomer: z.array(z.enum(['sms', 'email'])).optional(),
+});
+
 export const siteFileSchema = z.strictObject({
   site: id,
   name: z.string().min(1).optional(),
@@ -179,6 +232,8 @@ export const siteFileSchema = z.strictObject({
   oncall: z.record(id, onCall).default({}),
   policies: z.record(id, policy).default({}),
   templates: templatesSchema,
+  technicians: z.array(technician).default([]),
+  dispatch: z.record(id, dispatchProfile).default({}),
 });
 
 export type SiteFile = z.output<typeof siteFileSchema>;
