@@ -37,6 +37,11 @@ import { createCrm } from './route/crm/create.js';
 import { lookupCustomer } from './route/crm/lookup.js';
 import { createUplink } from './route/uplink/index.js';
 import { RouteWorkflow } from './route/workflow.js';
+import { JobService } from './route/dispatch/jobs.js';
+import { registerJobPages } from './route/dispatch/pages.js';
+import { registerJobApi } from './api/job-routes.js';
+import { ServiceMessages } from './engage/service-messages.js';
+import type { CloudEvent } from './route/uplink/events.js';
 import { planRule } from './route/rule-plan.js';
 import { incidentSummary } from './route/summary.js';
 
@@ -133,6 +138,29 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
 
   // Assigned below, once the scheduler exists: the workflow wakes it after queueing messages.
   let kickScheduler = () => {};
+  const emit = uplink
+    ? (subject: string, event: CloudEvent, incidentId: string) =>
+        void uplink.outbox.append(subject, event, incidentId)
+    : undefined;
+  // Technician jobs need links people can open: without a public URL they point at the local API.
+  const jobs =
+    site.technicians.length > 0
+      ? new JobService({
+          db,
+          clock,
+          site,
+          logger: logger.child('dispatch'),
+          incidents,
+          messages: new ServiceMessages(db),
+          ...(emit ? { emit: (e) => emit(e.subject, e.event, e.incidentId) } : {}),
+          linkBase: publicUrl ?? `http://127.0.0.1:${config.http.port}`,
+          linkTtlMs: config.dispatch.linkTtl,
+          committed: () => {
+            kickScheduler();
+            live.emit({ type: 'job', at: clock.now(), data: { jobs: 'changed' } });
+          },
+        })
+      : undefined;
   const workflow = new RouteWorkflow({
     db,
     clock,
@@ -142,7 +170,8 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     incidents,
     rule: (id) => planRule(ruleset.rule(id), site),
     lookup: (q) => lookupCustomer(crm, q, { deadlineMs: CRM_DEADLINE_MS }),
-    ...(uplink ? { emit: (subject, event, id) => void uplink.outbox.append(subject, event, id) } : {}),
+    ...(emit ? { emit } : {}),
+    ...(jobs ? { jobs } : {}),
     workItems: config.uplink?.workItems ?? false,
     committed: () => kickScheduler(),
   });
@@ -187,7 +216,14 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     rate: config.storm.rate,
     onFailed: (row, incident, now) => void failover.next(row, incident, now),
   });
-  const scheduler = new EngageScheduler({ clock, incidents, deliveries, logger: logger.child('engage') });
+  const scheduler = new EngageScheduler({
+    clock,
+    incidents,
+    deliveries,
+    logger: logger.child('engage'),
+    // Offers that run out move to the next technician on the same timer as escalations.
+    ...(jobs ? { timers: [jobs] } : {}),
+  });
   kickScheduler = () => scheduler.kick();
   const pipeline = new Pipeline({
     config,
@@ -263,6 +299,10 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     });
   } else if (twilioAccounts.length > 0) {
     logger.warn('http.publicUrl is not set: no status callbacks, replies or voice calls from the provider');
+  }
+  if (jobs) {
+    registerJobApi(api.router, jobs);
+    registerJobPages(api.router, { jobs, language: site.language, logger: logger.child('api') });
   }
   const httpPort = await api.listen(config.http.port, config.http.host);
 

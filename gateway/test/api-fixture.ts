@@ -1,5 +1,7 @@
 import { createApiServer, type ApiServer } from '../src/api/server.js';
 import { registerTwilioHooks } from '../src/engage/twilio/webhooks.js';
+import { registerJobApi } from '../src/api/job-routes.js';
+import { registerJobPages } from '../src/route/dispatch/pages.js';
 import { generateToken, sha256Hex, TokenAuth } from '../src/api/auth.js';
 import type { ApiPorts, DeviceView, LiveEvent, Role } from '../src/api/ports.js';
 import { IllegalTransitionError, NotFoundError } from '../src/core/errors.js';
@@ -175,6 +177,23 @@ export async function startApi(opts: { pingIntervalMs?: number } = {}): Promise<
     publicUrl: 'http://127.0.0.1',
     accounts: [],
   });
+  const noJobs = {
+    jobs: () => [],
+    technicians: () => [],
+    setAvailable: () => undefined,
+    setLocation: () => undefined,
+    view: () => undefined,
+    act: () => ({ ok: false as const, reason: 'not-found' as const, message: '', language: 'en' as const }),
+    surveyView: () => undefined,
+    survey: () => ({
+      ok: false as const,
+      reason: 'not-found' as const,
+      message: '',
+      language: 'en' as const,
+    }),
+  };
+  registerJobApi(api.router, noJobs);
+  registerJobPages(api.router, { jobs: noJobs, language: 'en' });
   const port = await api.listen(0, '127.0.0.1');
   return {
     api,

@@ -76,7 +76,10 @@ export class YamlReader {
   bool(e: Entry, path: string): boolean | undefined {
     const v = this.scalar(e.value);
     if (typeof v !== 'boolean') {
-      this.problem(this.line(e.value, e.keyLine), `${path}: expected true or false, got ${describe(e.value)}`);
+      this.problem(
+        this.line(e.value, e.keyLine),
+        `${path}: expected true or false, got ${describe(e.value)}`,
+      );
       return undefined;
     }
     return v;

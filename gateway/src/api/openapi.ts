@@ -188,6 +188,127 @@ function hookPaths(): Record<string, unknown> {
   };
 }
 
+// Technician jobs (route/dispatch): the API for dispatchers, and the pages a technician's or a
+// customer's link opens (public: the signed token in the path is the credential).
+const html = (description: string) => ({
+  description,
+  content: { 'text/html': { schema: { type: 'string' } } },
+});
+const tokenParam = {
+  name: 'token',
+  in: 'path',
+  required: true,
+  schema: { type: 'string' },
+  description: 'The signed link token (an offer or a survey, with its expiry; `dispatch.linkTtl`).',
+};
+const pageErrors = {
+  '400': html('Unknown action or score.'),
+  '404': html('Unknown, tampered or expired link (no detail given).'),
+  '409': html(
+    'The job is in a state where this action does not apply (another technician took it, already resolved...).',
+  ),
+  '413': html('Form larger than 4 KiB.'),
+  '415': html('Not application/x-www-form-urlencoded.'),
+};
+const page = (id: string, summary: string, description: string, post: boolean) =>
+  operation(id, {
+    summary,
+    description,
+    role: null,
+    parameters: [tokenParam],
+    ...(post
+      ? {
+          requestBody: {
+            required: true,
+            content: {
+              'application/x-www-form-urlencoded': {
+                schema: obj(
+                  id === 'jobAction'
+                    ? { action: { enum: ['accept', 'decline', 'enroute', 'arrived', 'resolved'] } }
+                    : { score: { type: 'integer', minimum: 1, maximum: 5 } },
+                ),
+              },
+            },
+          },
+          responses: { '303': { description: 'Done: back to the page, which confirms it.' }, ...pageErrors },
+        }
+      : { responses: { '200': html('A small mobile page.'), '404': pageErrors['404'] } }),
+  });
+
+function jobPaths(): Record<string, unknown> {
+  return {
+    '/api/v1/jobs': {
+      get: operation('listJobs', {
+        summary: 'Technician jobs, newest first',
+        role: 'viewer',
+        parameters: [
+          query('state', 'One job state.', {
+            enum: ['offered', 'accepted', 'enroute', 'arrived', 'resolved', 'unassigned'],
+          }),
+          query('limit', 'At most this many (default 100).', { type: 'integer', minimum: 1, maximum: 1000 }),
+        ],
+        responses: {
+          '200': { description: 'Jobs.', ...json(obj({ jobs: { type: 'array', items: ref('Job') } })) },
+          '400': errorResponse('Unknown state or bad limit.'),
+        },
+      }),
+    },
+    '/api/v1/technicians': {
+      get: operation('listTechnicians', {
+        summary: 'Technicians with their availability, shift, current job and last known position',
+        role: 'viewer',
+        responses: {
+          '200': {
+            description: 'Technicians.',
+            ...json(obj({ technicians: { type: 'array', items: { type: 'object' } } })),
+          },
+        },
+      }),
+    },
+    '/api/v1/technicians/{id}/availability': {
+      post: operation('setTechnicianAvailability', {
+        summary: 'Take a technician off the rota or put them back, and/or report where they are',
+        role: 'operator',
+        parameters: [idParam('technician')],
+        requestBody: {
+          required: true,
+          ...json({
+            type: 'object',
+            properties: {
+              available: { type: 'boolean' },
+              lat: { type: 'number', minimum: -90, maximum: 90 },
+              lon: { type: 'number', minimum: -180, maximum: 180 },
+            },
+          }),
+        },
+        responses: {
+          '200': { description: 'The technician as dispatch sees them now.', ...json({ type: 'object' }) },
+          '400': errorResponse('Malformed body or coordinates.'),
+          '404': errorResponse('No such technician.'),
+        },
+      }),
+    },
+    '/j/{token}': {
+      get: page(
+        'jobPage',
+        "A technician's job page",
+        'What, where, for whom, and the buttons valid now.',
+        false,
+      ),
+      post: page(
+        'jobAction',
+        'A technician answers (accept, decline, on my way, arrived, resolved)',
+        'Resolved also resolves the incident (actor `technician:ID`).',
+        true,
+      ),
+    },
+    '/s/{token}': {
+      get: page('surveyPage', "The customer's one-question survey", 'How was the visit, 1 to 5.', false),
+      post: page('surveyAnswer', 'The customer answers the survey', 'One answer per job.', true),
+    },
+  };
+}
+
 function build(): Record<string, unknown> {
   return {
     openapi: '3.1.0',
@@ -377,6 +498,7 @@ function build(): Record<string, unknown> {
         }),
       },
       ...hookPaths(),
+      ...jobPaths(),
     },
   };
 }

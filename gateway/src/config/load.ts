@@ -78,6 +78,9 @@ export function loadConfig(sources: ConfigSources): Readonly<Config> {
   cfg.rules = abs(fromFile('rules'), cfg.rules);
   cfg.simulator.scenario = abs(PACKAGE_ROOT, cfg.simulator.scenario);
   if (cfg.crm.type === 'directory' && cfg.crm.csv !== undefined) cfg.crm.csv = abs(base, cfg.crm.csv);
+  // The example site comes with its example customers, so the demo's appliance fault finds its owner.
+  else if (cfg.crm.type === 'directory' && cfg.site === join(PACKAGE_ROOT, 'rules/examples/site.yaml'))
+    cfg.crm.csv = join(PACKAGE_ROOT, 'rules/examples/customers.csv');
   cfg.dataDir =
     file && raw.dataDir !== undefined && !sources.env.VIGIE_DATA_DIR
       ? abs(base, cfg.dataDir)
