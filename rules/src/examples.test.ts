@@ -26,6 +26,7 @@ interface SiteYaml {
   people: { id: string }[];
   policies?: Record<string, unknown>;
   templates?: Record<string, unknown>;
+  dispatch?: Record<string, unknown>;
   devices: {
     id: string;
     kind: string;
@@ -56,6 +57,7 @@ const env: RuleEnv = {
   channels: new Set(['console', 'ops-webhook']),
   policies: new Set(Object.keys(site.policies ?? {})),
   templates: new Set(Object.keys(site.templates ?? {})),
+  dispatch: new Set(Object.keys(site.dispatch ?? {})),
 };
 const files = readdirSync(examples)
   .filter((f) => f.endsWith('.yaml') && f !== 'site.yaml')
