@@ -1,9 +1,13 @@
-import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { parseDuration } from '../../rules/src/duration.js';
-import { ConfigError, type FileProblem } from '../../gateway/src/core/errors.js';
+import { ConfigError } from '../../gateway/src/core/errors.js';
+import {
+  deepFreeze,
+  readYamlConfig,
+  schemaProblems,
+  type LineOf,
+} from '../../gateway/src/config/yaml-config.js';
 import { isSubjectToken } from '../../gateway/src/route/uplink/events.js';
 
 // The router's configuration (README "Contact-center router"), parsed once at start and frozen.
@@ -133,20 +137,11 @@ export type QueueConfig = RouterConfig['queues'][number];
 export function parseRouterConfig(
   raw: unknown,
   where = '(config)',
-  lineOf: (path: readonly PropertyKey[]) => number = () => 0,
+  lineOf: LineOf = () => 0,
 ): Readonly<RouterConfig> {
   const parsed = configSchema.safeParse(raw ?? {});
   if (!parsed.success) {
-    const problems: FileProblem[] = parsed.error.issues.flatMap((i) =>
-      i.code === 'unrecognized_keys'
-        ? i.keys.map((k) => ({
-            file: where,
-            line: lineOf([...i.path, k]),
-            message: `${[...i.path, k].join('.')}: unknown key`,
-          }))
-        : [{ file: where, line: lineOf(i.path), message: `${i.path.join('.') || '(root)'}: ${i.message}` }],
-    );
-    problems.sort((a, b) => a.line - b.line);
+    const problems = schemaProblems(parsed.error.issues, where, lineOf);
     throw new ConfigError('VIGIE_ERR_CONFIG_INVALID', problems);
   }
   const cfg = { ...parsed.data, instance: parsed.data.instance ?? `${hostname()}-${process.pid}` };
@@ -155,33 +150,6 @@ export function parseRouterConfig(
 
 /** Reads a YAML file; every problem is reported with its line. */
 export function loadRouterConfig(file: string): Readonly<RouterConfig> {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new ConfigError('VIGIE_ERR_CONFIG_INVALID', [
-      { file, line: 0, message: `cannot read the configuration file: ${(err as Error).message}` },
-    ]);
-  }
-  const lc = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false });
-  if (doc.errors.length > 0) {
-    throw new ConfigError(
-      'VIGIE_ERR_CONFIG_INVALID',
-      doc.errors.map((e) => ({ file, line: lc.linePos(e.pos[0]).line, message: e.message.split('\n')[0] })),
-    );
-  }
-  const lineOf = (path: readonly PropertyKey[]) => {
-    const node = doc.getIn(path as unknown[], true) as { range?: [number, number] } | undefined;
-    return node?.range ? lc.linePos(node.range[0]).line : 0;
-  };
-  return parseRouterConfig(doc.toJS(), file, lineOf);
-}
-
-function deepFreeze<T>(o: T): T {
-  if (o && typeof o === 'object') {
-    for (const v of Object.values(o)) deepFreeze(v);
-    Object.freeze(o);
-  }
-  return o;
+  const { raw, lineOf } = readYamlConfig(file);
+  return parseRouterConfig(raw, file, lineOf);
 }

@@ -1,8 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { LineCounter, parseDocument } from 'yaml';
-import { ConfigError, type FileProblem } from '../core/errors.js';
+import { ConfigError } from '../core/errors.js';
+import { deepFreeze, readYamlConfig, schemaProblems, type LineOf } from './yaml-config.js';
 import { configSchema, type Config } from './schema.js';
 
 /** The package root (where package.json is): default site and rules paths are relative to it. */
@@ -27,47 +26,16 @@ const ENV_OVERRIDES: ReadonlyArray<[string, string[], (v: string) => unknown]> =
 export function loadConfig(sources: ConfigSources): Readonly<Config> {
   const file = sources.file ?? sources.env.VIGIE_CONFIG;
   let raw: Record<string, unknown> = {};
-  let lineOf: (path: readonly PropertyKey[]) => number = () => 0;
+  let lineOf: LineOf = () => 0;
   const where = file ?? '(defaults)';
-  if (file) {
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch (err) {
-      throw new ConfigError('VIGIE_ERR_CONFIG_INVALID', [
-        { file, line: 0, message: `cannot read the configuration file: ${(err as Error).message}` },
-      ]);
-    }
-    const lc = new LineCounter();
-    const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false });
-    if (doc.errors.length > 0) {
-      throw new ConfigError(
-        'VIGIE_ERR_CONFIG_INVALID',
-        doc.errors.map((e) => ({ file, line: lc.linePos(e.pos[0]).line, message: e.message.split('\n')[0] })),
-      );
-    }
-    raw = (doc.toJS() as Record<string, unknown>) ?? {};
-    lineOf = (path) => {
-      const node = doc.getIn(path as unknown[], true) as { range?: [number, number] } | undefined;
-      return node?.range ? lc.linePos(node.range[0]).line : 0;
-    };
-  }
+  if (file) ({ raw, lineOf } = readYamlConfig(file));
   for (const [name, path, conv] of ENV_OVERRIDES) {
     const v = sources.env[name];
     if (v !== undefined && v !== '') setIn(raw, path, conv(v));
   }
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) {
-    const problems: FileProblem[] = parsed.error.issues.flatMap((i) =>
-      i.code === 'unrecognized_keys'
-        ? i.keys.map((k) => ({
-            file: where,
-            line: lineOf([...i.path, k]),
-            message: `${[...i.path, k].join('.')}: unknown key`,
-          }))
-        : [{ file: where, line: lineOf(i.path), message: `${i.path.join('.') || '(root)'}: ${i.message}` }],
-    );
-    problems.sort((a, b) => a.line - b.line);
+    const problems = schemaProblems(parsed.error.issues, where, lineOf);
     throw new ConfigError('VIGIE_ERR_CONFIG_INVALID', problems);
   }
   const cfg = parsed.data;
@@ -99,12 +67,4 @@ function setIn(obj: Record<string, unknown>, path: readonly string[], value: unk
     cur = cur[k] as Record<string, unknown>;
   }
   cur[path[path.length - 1]] = value;
-}
-
-function deepFreeze<T>(o: T): T {
-  if (o && typeof o === 'object') {
-    for (const v of Object.values(o)) deepFreeze(v);
-    Object.freeze(o);
-  }
-  return o;
 }

@@ -147,49 +147,37 @@ export class DeliveryWorker {
     const claimedAt = row.claimed_at ?? this.o.clock.now();
     if (!channel) result = { ok: false, retryable: false, error: `no channel named "${row.channel}"` };
     else if (!incident) result = { ok: false, retryable: false, error: 'incident not found' };
-    else if (row.purpose === 'service') {
-      // A job offer, a customer update or a survey: written once when the job changed, sent whatever
-      // the incident's state (the survey goes out after it is resolved), never held by storm control.
-      const body = serviceBody(row);
-      const n: Notification = {
-        deliveryId: row.id,
-        incident,
-        recipient: recipientFromRow(row),
-        step: row.step,
-        attempt: row.attempts,
-        message: body.message,
-        language: body.language,
-        claimedAt,
-      };
-      if (body.subject !== undefined) n.subject = body.subject;
-      if (body.html !== undefined) n.html = body.html;
-      result = await this.send(channel, n, row, stop);
-    } else if (incident.state !== 'open') {
+    else if (row.purpose !== 'service' && incident.state !== 'open') {
       // Somebody acknowledged it, or it cleared or was resolved, before this send (a retry, or a
       // step queued just before): paging people about it now would only be noise, like escalation.
+      // A service message (job offer, customer update, survey) goes whatever the incident's state.
       result = { ok: false, retryable: false, error: `cancelled: the incident is ${incident.state}` };
       this.record(row, channel, result, 0, 'cancelled');
       return;
     } else {
-      const limited = this.overLimit(row, channel, incident, claimedAt);
+      const limited = row.purpose !== 'service' && this.overLimit(row, channel, incident, claimedAt);
       if (limited) {
         this.record(row, channel, { ok: false, retryable: false, error: limited }, 0, 'suppressed');
         return;
       }
       const recipient = recipientFromRow(row);
-      const composed = (this.o.compose ?? plainCompose)(incident, recipient, channel.type, claimedAt);
+      // A service message's text was fixed when the job changed; an alert is rendered now.
+      const text =
+        row.purpose === 'service'
+          ? serviceBody(row)
+          : (this.o.compose ?? plainCompose)(incident, recipient, channel.type, claimedAt);
       const n: Notification = {
         deliveryId: row.id,
         incident,
         recipient,
         step: row.step,
         attempt: row.attempts,
-        message: composed.message,
-        language: composed.language,
+        message: text.message,
+        language: text.language,
         claimedAt,
       };
-      if (composed.subject !== undefined) n.subject = composed.subject;
-      if (composed.html !== undefined) n.html = composed.html;
+      if (text.subject !== undefined) n.subject = text.subject;
+      if (text.html !== undefined) n.html = text.html;
       result = await this.send(channel, n, row, stop);
     }
     this.record(row, channel, result, performance.now() - t0);
