@@ -193,8 +193,9 @@ describe('route - an appliance fault becomes a technician on the way and a case 
     ])
       assert.ok(types.includes(t), `${t} on the uplink (got ${[...new Set(types)].join(', ')})`);
     for (const m of events) {
+      const time = (m.event as { time: string }).time;
       assert.ok(validate(m.event), `${m.event.type}: ${JSON.stringify(validate.errors)}`);
-      assert.equal(new Date(m.event.time).toISOString(), m.event.time, 'time is RFC 3339 (UTC)');
+      assert.equal(new Date(time).toISOString(), time, 'time is RFC 3339 (UTC)');
     }
     const item = events.find((m) => m.event.type === 'com.vigie.workitem.created')!.event;
     assert.equal(item.data.customer.id, 'cust-lumiere');
