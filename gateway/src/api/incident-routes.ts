@@ -3,6 +3,7 @@ import { NotFoundError, VigieError } from '../core/errors.js';
 import type { Actor, IncidentFilter, IncidentState } from '../route/model.js';
 import type { Principal } from './auth.js';
 import { readJsonObject } from './http-io.js';
+import { checkNote, checkWho } from './operator-input.js';
 import type { ApiPorts } from './ports.js';
 import type { RequestContext, Router } from './router.js';
 
@@ -10,7 +11,6 @@ const STATES: readonly IncidentState[] = ['open', 'acknowledged', 'cleared', 're
 const FILTER_KEYS = new Set(['state', 'severity', 'zone', 'device', 'rule', 'limit', 'since']);
 export const DEFAULT_LIMIT = 100;
 export const MAX_LIMIT = 1000;
-const MAX_NOTE = 1000;
 
 const bad = (message: string) => new VigieError('VIGIE_ERR_BAD_REQUEST', message);
 
@@ -109,16 +109,8 @@ async function readTransition(ctx: RequestContext): Promise<{ actor: Actor; note
   for (const key of Object.keys(body)) {
     if (key !== 'by' && key !== 'note') throw bad(`unknown field "${key}" (use by, note)`);
   }
-  const { by, note } = body;
-  if (by !== undefined && (typeof by !== 'string' || !/^[\p{L}\p{N} ._@+'-]{1,64}$/u.test(by))) {
-    throw bad("by must be a name of 1 to 64 letters, digits, spaces or . _ @ + ' -");
-  }
-  if (
-    note !== undefined &&
-    (typeof note !== 'string' || note.length > MAX_NOTE || /\p{Cc}/u.test(note.replace(/[\t\r\n]/g, '')))
-  ) {
-    throw bad(`note must be text of at most ${MAX_NOTE} characters`);
-  }
+  const by = checkWho(body.by, 'by');
+  const note = checkNote(body.note);
   if (!ctx.principal) throw new VigieError('VIGIE_ERR_UNAUTHORIZED', 'a token is required');
-  return { actor: actorFor(ctx.principal, by as string | undefined), note: note as string | undefined };
+  return { actor: actorFor(ctx.principal, by), note };
 }

@@ -1,6 +1,7 @@
 import { Match, type Msg, type NatsConnection, type Subscription } from 'nats';
 import { roleAtLeast, type TokenAuth } from '../../api/auth.js';
 import { actorFor } from '../../api/incident-routes.js';
+import { checkNote, checkWho } from '../../api/operator-input.js';
 import { IllegalTransitionError, NotFoundError, VigieError } from '../../core/errors.js';
 import type { Clock } from '../../core/clock.js';
 import type { Logger } from '../../core/log.js';
@@ -20,10 +21,7 @@ export type CommandReply =
   { ok: true; incident: Incident } | { ok: false; error: { code: CommandErrorCode; message: string } };
 
 export const MAX_COMMAND_BYTES = 64 * 1024;
-const MAX_NOTE = 1000;
 const FIELDS = new Set(['incidentId', 'note', 'actor']);
-// The same names the HTTP API accepts as `by`.
-const WHO = /^[\p{L}\p{N} ._@+'-]{1,64}$/u;
 
 export interface CommandOptions {
   site: string;
@@ -149,20 +147,13 @@ function parse(verb: CommandVerb, data: Uint8Array): { incidentId: string; note?
   for (const key of Object.keys(o)) {
     if (!FIELDS.has(key)) throw bad(`unknown field "${key}" (use ${[...FIELDS].join(', ')})`);
   }
-  const { incidentId, note, actor } = o;
+  const { incidentId } = o;
   if (typeof incidentId !== 'string' || incidentId.length === 0 || incidentId.length > 100) {
     throw bad('incidentId must be an incident id');
   }
-  if (actor !== undefined && (typeof actor !== 'string' || !WHO.test(actor))) {
-    throw bad("actor must be a name of 1 to 64 letters, digits, spaces or . _ @ + ' -");
-  }
-  if (
-    note !== undefined &&
-    (typeof note !== 'string' || note.length > MAX_NOTE || /\p{Cc}/u.test(note.replace(/[\t\r\n]/g, '')))
-  ) {
-    throw bad(`note must be text of at most ${MAX_NOTE} characters`);
-  }
-  if (verb === 'note' && (typeof note !== 'string' || note.trim().length === 0))
-    throw bad('a note needs its text');
-  return { incidentId, note: note as string | undefined, actor: actor as string | undefined };
+  // The HTTP API's rules for who and notes (they throw VIGIE_ERR_BAD_REQUEST: a bad-request reply).
+  const actor = checkWho(o.actor, 'actor');
+  const note = checkNote(o.note);
+  if (verb === 'note' && (note === undefined || note.trim().length === 0)) throw bad('a note needs its text');
+  return { incidentId, note, actor };
 }
