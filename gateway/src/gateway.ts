@@ -155,10 +155,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
           ...(emit ? { emit: (e) => emit(e.subject, e.event, e.incidentId) } : {}),
           linkBase: publicUrl ?? `http://127.0.0.1:${config.http.port}`,
           linkTtlMs: config.dispatch.linkTtl,
-          committed: () => {
-            kickScheduler();
-            live.emit({ type: 'job', at: clock.now(), data: { jobs: 'changed' } });
-          },
+          committed: () => kickScheduler(),
         })
       : undefined;
   const workflow = new RouteWorkflow({

@@ -34,8 +34,8 @@ export interface RuleSummary {
 
 /** Pushed to WebSocket subscribers (the live console). */
 export interface LiveEvent {
-  /** `job`: a technician job changed; `assignment`: the contact center routed an incident. */
-  type: 'incident' | 'notification' | 'job' | 'assignment';
+  /** `assignment`: the contact center routed an incident. */
+  type: 'incident' | 'notification' | 'assignment';
   at: number;
   data: unknown;
 }
