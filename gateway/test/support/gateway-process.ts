@@ -3,6 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
+import { lineCollector } from './child.js';
 
 export const ROOT = resolve(import.meta.dirname, '../../../..');
 export const CLI = join(ROOT, 'dist/gateway/src/cli.js');
@@ -64,15 +65,7 @@ export class GatewayProcess {
       env: { ...process.env, VIGIE_CONFIG: '' },
     });
     this.child = child;
-    let buf = '';
-    const onData = (d: Buffer) => {
-      buf += d.toString();
-      let i;
-      while ((i = buf.indexOf('\n')) >= 0) {
-        this.logs.push(buf.slice(0, i));
-        buf = buf.slice(i + 1);
-      }
-    };
+    const onData = lineCollector(this.logs);
     child.stdout!.on('data', onData);
     child.stderr!.on('data', onData);
     child.on('exit', () => {

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parse, stringify } from 'yaml';
+import { lineCollector } from '../../../gateway/test/support/child.js';
 import { freePort } from '../../../gateway/test/support/ports.js';
 
 /** dist/router/test/support -> the repository (or the build dir holding links to router/ and rules/). */
@@ -25,15 +26,7 @@ export class RouterProcess {
     private readonly child: ChildProcess,
   ) {
     this.exited = new Promise((r) => child.once('exit', (code) => r(code)));
-    let buf = '';
-    const onData = (d: Buffer) => {
-      buf += d.toString();
-      let i;
-      while ((i = buf.indexOf('\n')) >= 0) {
-        this.logs.push(buf.slice(0, i));
-        buf = buf.slice(i + 1);
-      }
-    };
+    const onData = lineCollector(this.logs);
     child.stdout!.on('data', onData);
     child.stderr!.on('data', onData);
   }
