@@ -2,7 +2,7 @@ import type { Database, Statement } from 'better-sqlite3';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/log.js';
 import type { Counter, Registry } from '../core/metrics.js';
-import type { Site } from '../site/model.js';
+import type { Device, Site } from '../site/model.js';
 import type { CrmQuery, CrmResult, CustomerRecord } from './crm/crm.js';
 import type { IncidentChange, IncidentService } from './incidents.js';
 import type { Incident } from './model.js';
@@ -63,6 +63,8 @@ export class RouteWorkflow {
   private kickQueued = false;
   private stopped = true;
   private current: Promise<void> | undefined;
+  /** A site has thousands of devices: look them up, not through. */
+  private readonly devices: ReadonlyMap<string, Device>;
 
   constructor(private readonly o: RouteWorkflowOptions) {
     const p = (sql: string) => o.db.prepare(sql);
@@ -77,6 +79,7 @@ export class RouteWorkflow {
       ),
       remove: p('DELETE FROM route_tasks WHERE incident_id = ?'),
     };
+    this.devices = new Map(o.site.devices.map((d) => [d.id, d]));
     this.done = o.metrics.counter(
       'vigie_route_tasks_total',
       'Route work done after an incident opened, by outcome',
@@ -247,7 +250,7 @@ export class RouteWorkflow {
   }
 
   private crmQuery(i: Incident): CrmQuery {
-    const device = this.o.site.devices.find((d) => d.id === i.deviceId);
+    const device = this.devices.get(i.deviceId);
     const reported = i.values.serial;
     const q: CrmQuery = { deviceId: i.deviceId, site: this.o.site.id };
     const serial = typeof reported === 'string' && reported !== '' ? reported : device?.serial;
@@ -257,7 +260,7 @@ export class RouteWorkflow {
 
   /** The contact center's view of the case (README "Work items"). */
   private workItem(i: Incident, customer: CustomerRecord | undefined) {
-    const device = this.o.site.devices.find((d) => d.id === i.deviceId);
+    const device = this.devices.get(i.deviceId);
     const history = this.o.incidents
       .list({ deviceId: i.deviceId, limit: HISTORY + 1 })
       .filter((p) => p.id !== i.id)
