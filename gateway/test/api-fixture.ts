@@ -3,10 +3,11 @@ import { registerTwilioHooks } from '../src/engage/twilio/webhooks.js';
 import { registerJobApi } from '../src/api/job-routes.js';
 import { registerJobPages } from '../src/route/dispatch/pages.js';
 import { generateToken, sha256Hex, TokenAuth } from '../src/api/auth.js';
-import type { ApiPorts, DeviceView, LiveEvent, Role } from '../src/api/ports.js';
+import type { ApiPorts, DeviceView, LiveEvent, Role, RuleSourceInfo } from '../src/api/ports.js';
 import { IllegalTransitionError, NotFoundError } from '../src/core/errors.js';
 import { memoryLogger } from '../src/core/log.js';
 import { Registry } from '../src/core/metrics.js';
+import type { Catalog, FlowRuleDoc, SourceResult } from '../src/red/link.js';
 import type { Actor, Incident, IncidentFilter } from '../src/route/model.js';
 
 // In-memory ApiPorts and a started server, shared by the api-*.test.ts files.
@@ -38,6 +39,11 @@ export class FakePorts implements ApiPorts {
   readonly store = new Map<string, Incident>();
   readonly actions: { op: string; id: string; actor: Actor; note?: string }[] = [];
   readonly listeners = new Set<(e: LiveEvent) => void>();
+  /** Listeners that asked for sensor events (`?sensor=1`). */
+  readonly sensorListeners = new Set<(e: LiveEvent) => void>();
+  readonly sources = new Map<string, RuleSourceInfo>();
+  readonly sourceCalls: { op: string; id: string; label?: string; rules: FlowRuleDoc[] }[] = [];
+  readonly injected: { topic: string; payload: string }[] = [];
   lastFilter: IncidentFilter | undefined;
   readyState = { ready: true, checks: { store: true, broker: true, rules: true } };
   readonly metrics = new Registry();
@@ -100,15 +106,80 @@ export class FakePorts implements ApiPorts {
   };
 
   readonly live: ApiPorts['live'] = {
-    subscribe: (l) => {
+    subscribe: (l, opts) => {
       this.listeners.add(l);
-      return () => this.listeners.delete(l);
+      if (opts?.sensor) this.sensorListeners.add(l);
+      return () => {
+        this.listeners.delete(l);
+        this.sensorListeners.delete(l);
+      };
     },
   };
 
   emit(e: LiveEvent): void {
-    for (const l of this.listeners) l(e);
+    for (const l of e.type === 'sensor' ? this.sensorListeners : this.listeners) l(e);
   }
+
+  /** A rule whose threshold is not a number is refused, like the real compiler would. */
+  private verdict(rules: FlowRuleDoc[]): SourceResult {
+    const problems = rules.flatMap((r) =>
+      JSON.stringify(r.doc).includes('"above":"hot"')
+        ? [
+            {
+              nodeId: r.nodes.condition,
+              rule: String(r.doc.rule),
+              message: 'listen.when.threshold.above: "hot"',
+            },
+          ]
+        : [],
+    );
+    return { ok: problems.length === 0, rules: rules.map((r) => String(r.doc.rule)), problems };
+  }
+
+  readonly ruleSources: ApiPorts['ruleSources'] = {
+    list: () => [...this.sources.values()],
+    validate: (id, rules) => {
+      this.sourceCalls.push({ op: 'validate', id, rules });
+      return this.verdict(rules);
+    },
+    put: (id, label, rules) => {
+      this.sourceCalls.push({ op: 'put', id, label, rules });
+      const result = this.verdict(rules);
+      if (result.ok) this.sources.set(id, { id, label, rules: result.rules, updatedAt: 1000 });
+      return result;
+    },
+    remove: (id) => this.sources.delete(id),
+  };
+
+  catalog(): Catalog {
+    return {
+      site: { id: 'cdg', name: 'CDG', timezone: 'Europe/Paris' },
+      devices: [{ id: device.id, kind: device.kind, name: device.name, zone: device.zone, tags: [] }],
+      kinds: ['door'],
+      zones: ['terminal-2'],
+      tags: [],
+      teams: [{ id: 'security', name: 'Security' }],
+      people: [],
+      oncall: [],
+      policies: [],
+      templates: [],
+      dispatch: [],
+      channels: ['console'],
+      badgeLists: [],
+      schedules: [],
+      rules: [{ id: 'door-held-open', name: 'Door held open', source: 'doors.yaml' }],
+    };
+  }
+
+  readonly ingest: ApiPorts['ingest'] = {
+    inject: (topic, payload) => {
+      const text = payload.toString('utf8');
+      if (!topic.startsWith('vigie/cdg/door/'))
+        return { ok: false, error: `topic ${topic} is not a device topic` };
+      this.injected.push({ topic, payload: text });
+      return { ok: true, deviceId: topic.split('/')[3] };
+    },
+  };
 
   private move(
     id: string,

@@ -218,7 +218,133 @@ export const schemas = {
   LiveEvent: {
     type: 'object',
     required: ['type', 'at', 'data'],
-    properties: { type: { type: 'string', enum: ['incident', 'notification'] }, at: epochMs, data: {} },
+    description: '`sensor` events (data: a SensorEvent) only reach streams opened with `?sensor=1`.',
+    properties: {
+      type: { type: 'string', enum: ['incident', 'notification', 'assignment', 'sensor'] },
+      at: epochMs,
+      data: {},
+    },
+  },
+  SensorEvent: {
+    type: 'object',
+    required: ['site', 'deviceId', 'kind', 'ts', 'receivedAt', 'values'],
+    properties: {
+      site: str,
+      deviceId: str,
+      kind: str,
+      ts: { ...epochMs, description: 'Event time: the payload ts when plausible, else the receive time.' },
+      receivedAt: epochMs,
+      values: { type: 'object', additionalProperties: scalar },
+      status: { type: 'string', enum: ['online', 'offline'] },
+      battery: { type: 'number' },
+    },
+  },
+  FlowRuleDoc: {
+    type: 'object',
+    required: ['doc', 'nodes'],
+    description:
+      'A rule authored in a Node-RED flow: the rule document with the keys of a YAML rule, as JSON.',
+    properties: {
+      doc: {
+        type: 'object',
+        description:
+          'rule, name, severity, description?, listen { devices, when, for?, clear? }, route?, engage?',
+      },
+      nodes: {
+        type: 'object',
+        required: ['condition'],
+        description: 'The nodes the rule came from, so each problem is shown on the node that caused it.',
+        properties: { condition: str, listen: str, route: str, engage: str },
+      },
+      flow: { type: 'object', required: ['id'], properties: { id: str, label: str } },
+    },
+  },
+  SourceProblem: {
+    type: 'object',
+    required: ['message'],
+    properties: {
+      nodeId: { type: 'string', description: 'The node to show it on; absent for set-wide problems.' },
+      rule: str,
+      message: { type: 'string', examples: ['listen.when.threshold.above: expected a number, got "hot"'] },
+    },
+  },
+  SourceResult: {
+    type: 'object',
+    required: ['ok', 'rules', 'problems'],
+    properties: {
+      ok: { type: 'boolean', description: "False: rejected; the source's previous rules keep running." },
+      rules: { type: 'array', items: str, description: 'Ids of the rules the set defines.' },
+      problems: { type: 'array', items: ref('SourceProblem') },
+    },
+  },
+  RuleSourceInfo: {
+    type: 'object',
+    required: ['id', 'label', 'rules', 'updatedAt'],
+    properties: {
+      id: str,
+      label: str,
+      rules: { type: 'array', items: str, description: 'Ids of the rules of the source running now.' },
+      updatedAt: epochMs,
+    },
+  },
+  Catalog: {
+    type: 'object',
+    required: [
+      'site',
+      'devices',
+      'kinds',
+      'zones',
+      'tags',
+      'teams',
+      'people',
+      'oncall',
+      'policies',
+      'templates',
+      'dispatch',
+      'channels',
+      'badgeLists',
+      'schedules',
+      'rules',
+    ],
+    properties: {
+      site: {
+        type: 'object',
+        required: ['id', 'name', 'timezone'],
+        properties: { id: str, name: str, timezone: str },
+      },
+      devices: {
+        type: 'array',
+        items: {
+          type: 'object',
+          required: ['id', 'kind', 'name', 'zone', 'tags'],
+          properties: { id: str, kind: str, name: str, zone: str, tags: { type: 'array', items: str } },
+        },
+      },
+      kinds: { type: 'array', items: str },
+      zones: { type: 'array', items: str },
+      tags: { type: 'array', items: str },
+      teams: { type: 'array', items: { type: 'object', properties: { id: str, name: str } } },
+      people: { type: 'array', items: { type: 'object', properties: { id: str, name: str } } },
+      oncall: { type: 'array', items: str },
+      policies: { type: 'array', items: str },
+      templates: { type: 'array', items: str },
+      dispatch: { type: 'array', items: str },
+      channels: { type: 'array', items: str, description: 'Configured channel names.' },
+      badgeLists: { type: 'array', items: str },
+      schedules: { type: 'array', items: str },
+      rules: {
+        type: 'array',
+        items: {
+          type: 'object',
+          required: ['id', 'name', 'source'],
+          properties: {
+            id: str,
+            name: str,
+            source: { type: 'string', examples: ['rules/door.yaml', 'node-red:node-red'] },
+          },
+        },
+      },
+    },
   },
   Readiness: {
     type: 'object',

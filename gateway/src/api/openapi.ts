@@ -1,48 +1,9 @@
-import type { Role } from './ports.js';
 import { schemas } from './openapi-schemas.js';
+import { errorResponse, json, obj, operation, ref } from './openapi-ops.js';
+import { sourcePaths } from './openapi-sources.js';
 
 // The OpenAPI 3.1 description of /api/v1, written by hand so it reads well; api-openapi.test.ts checks
 // it against the router's table (paths, methods, minimum roles) so the two cannot drift apart.
-
-const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
-const json = (schema: unknown) => ({ content: { 'application/json': { schema } } });
-const errorResponse = (description: string) => ({ description, ...json(ref('Error')) });
-
-const ROLE_NOTE: Record<Role, string> = {
-  viewer: 'Needs a token with role viewer or above.',
-  operator: 'Needs a token with role operator or above.',
-  integrator: 'Needs a token with role integrator or above.',
-  admin: 'Needs the admin token or a token with role admin.',
-};
-
-interface Op {
-  summary: string;
-  description?: string;
-  role: Role | null;
-  parameters?: unknown[];
-  requestBody?: unknown;
-  responses: Record<string, unknown>;
-}
-
-function operation(id: string, op: Op): Record<string, unknown> {
-  const responses: Record<string, unknown> = { ...op.responses };
-  if (op.role !== null) {
-    responses['401'] = errorResponse('No token, or a token that is not configured.');
-    responses['403'] = errorResponse('The token role is below the one this operation needs.');
-  }
-  return {
-    operationId: id,
-    summary: op.summary,
-    description: [op.description, op.role ? ROLE_NOTE[op.role] : 'No authentication.']
-      .filter(Boolean)
-      .join('\n\n'),
-    security: op.role === null ? [] : [{ bearer: [] }],
-    'x-vigie-min-role': op.role,
-    ...(op.parameters ? { parameters: op.parameters } : {}),
-    ...(op.requestBody ? { requestBody: op.requestBody } : {}),
-    responses,
-  };
-}
 
 const idParam = (what: string) => ({
   name: 'id',
@@ -73,10 +34,6 @@ const transition = (verb: string) => ({
     '413': errorResponse('Body larger than 64 KiB.'),
   },
 });
-
-function obj(properties: Record<string, unknown>): unknown {
-  return { type: 'object', required: Object.keys(properties), properties };
-}
 
 const severityList = { type: 'string', description: 'Comma-separated list.', examples: ['critical,major'] };
 
@@ -444,7 +401,16 @@ function build(): Record<string, unknown> {
           description:
             'Upgrade to WebSocket; each text frame is a LiveEvent as JSON. Browsers cannot set headers on a WebSocket, so the token may also be passed as `?token=`. The server pings every 30 s and drops sockets that do not answer.',
           role: 'viewer',
-          parameters: [query('token', 'The bearer token, when the Authorization header cannot be set.')],
+          parameters: [
+            query('token', 'The bearer token, when the Authorization header cannot be set.'),
+            query(
+              'sensor',
+              '`1`: also send every accepted sensor event (type `sensor`, data a SensorEvent).',
+              {
+                enum: ['1'],
+              },
+            ),
+          ],
           responses: {
             '101': {
               description: 'Switching to WebSocket; frames carry LiveEvent.',
@@ -497,6 +463,7 @@ function build(): Record<string, unknown> {
           },
         }),
       },
+      ...sourcePaths(),
       ...hookPaths(),
       ...jobPaths(),
     },

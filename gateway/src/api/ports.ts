@@ -1,5 +1,6 @@
 import type { FileProblem, Scalar, Severity } from '../../../rules/src/model.js';
 import type { Registry } from '../core/metrics.js';
+import type { Catalog, FlowRuleDoc, InjectResult, SourceResult } from '../red/link.js';
 import type { Actor, Delivery, Incident, IncidentFilter, TimelineEntry } from '../route/model.js';
 
 // What the HTTP API needs from the rest of the gateway. The composition root (gateway.ts) adapts
@@ -34,8 +35,11 @@ export interface RuleSummary {
 
 /** Pushed to WebSocket subscribers (the live console). */
 export interface LiveEvent {
-  /** `assignment`: the contact center routed an incident. */
-  type: 'incident' | 'notification' | 'assignment';
+  /**
+   * `assignment`: the contact center routed an incident. `sensor`: an accepted SensorEvent, sent
+   * only to subscribers that asked for them (Node-RED's `vigie listen`), never to the console.
+   */
+  type: 'incident' | 'notification' | 'assignment' | 'sensor';
   at: number;
   data: unknown;
 }
@@ -67,6 +71,27 @@ export interface ApiPorts {
   };
   metrics: Registry;
   live: {
-    subscribe(listener: (e: LiveEvent) => void): () => void;
+    subscribe(listener: (e: LiveEvent) => void, opts?: { sensor?: boolean }): () => void;
   };
+  /** Rules authored elsewhere than the rule directory (Node-RED flows), one set per source id. */
+  ruleSources: {
+    list(): RuleSourceInfo[];
+    validate(id: string, rules: FlowRuleDoc[]): SourceResult;
+    /** All or nothing; the set is stored durably and runs at once. */
+    put(id: string, label: string, rules: FlowRuleDoc[]): SourceResult;
+    /** Stops the source's rules; false when there was no such source. */
+    remove(id: string): boolean;
+  };
+  catalog(): Catalog;
+  ingest: {
+    /** A raw message fed into listen as if from MQTT (same validation, counters and rules). */
+    inject(topic: string, payload: Buffer): InjectResult;
+  };
+}
+
+export interface RuleSourceInfo {
+  id: string;
+  label: string;
+  rules: string[];
+  updatedAt: number;
 }

@@ -6,7 +6,7 @@ import type { Role } from './ports.js';
 // A tiny method + path router. Patterns are literal segments and `:param` segments; no wildcards,
 // no regexes, so the route table stays readable and the OpenAPI test can compare it one to one.
 
-export type Method = 'GET' | 'POST';
+export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
 
 export interface RequestContext {
   req: IncomingMessage;

@@ -5,6 +5,7 @@ import { registerIncidentRoutes } from './incident-routes.js';
 import { openApiDocument } from './openapi.js';
 import type { ApiPorts } from './ports.js';
 import { Router, type RequestContext } from './router.js';
+import { registerSourceRoutes } from './source-routes.js';
 
 export const STREAM_PATH = '/api/v1/stream';
 
@@ -14,6 +15,7 @@ const bad = (message: string) => new VigieError('VIGIE_ERR_BAD_REQUEST', message
 export function buildRouter(ports: ApiPorts, apiMetrics: Registry): Router {
   const router = new Router();
   registerIncidentRoutes(router, ports);
+  registerSourceRoutes(router, ports);
 
   router.add('GET', '/api/v1/devices', 'viewer', () => ({ body: { devices: ports.devices.list() } }));
   router.add('GET', '/api/v1/devices/:id', 'viewer', ({ params }) => {

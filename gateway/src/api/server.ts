@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { systemClock, type Clock } from '../core/clock.js';
 import type { Logger } from '../core/log.js';
 import { Registry } from '../core/metrics.js';
@@ -23,6 +24,12 @@ export interface ApiServer {
   server: Server;
   router: Router;
   stream: LiveStream;
+  /**
+   * Hands every request and WebSocket upgrade under `prefix` (e.g. `/red`) to another application
+   * (the embedded Node-RED), which answers them itself; the upgrades are left to the 'upgrade'
+   * listener it adds to `server`. Returns a function that takes them back and cuts those sockets.
+   */
+  mount(prefix: string, handler: (req: IncomingMessage, res: ServerResponse) => void): () => void;
   /** Resolves with the bound port (useful with port 0). */
   listen(port: number, host: string): Promise<number>;
   close(): Promise<void>;
@@ -100,8 +107,30 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
     }
   }
 
-  const server = createServer((req, res) => void handle(req, res));
-  server.on('upgrade', (req, socket, head) => stream.handleUpgrade(req, socket, head));
+  const mounts = new Map<
+    string,
+    { handler: (req: IncomingMessage, res: ServerResponse) => void; sockets: Set<Duplex> }
+  >();
+  const mountOf = (url: string | undefined) => {
+    if (mounts.size === 0) return undefined;
+    const path = (url ?? '/').split('?', 1)[0];
+    for (const [prefix, m] of mounts) if (path === prefix || path.startsWith(prefix + '/')) return m;
+    return undefined;
+  };
+
+  const server = createServer((req, res) => {
+    const m = mountOf(req.url);
+    if (m) m.handler(req, res);
+    else void handle(req, res);
+  });
+  server.on('upgrade', (req, socket, head) => {
+    const m = mountOf(req.url);
+    if (!m) return stream.handleUpgrade(req, socket, head);
+    // Its owner's own 'upgrade' listener answers; kept here only so unmounting can cut it (an
+    // upgraded socket would otherwise hold server.close() open forever).
+    m.sockets.add(socket);
+    socket.once('close', () => m.sockets.delete(socket));
+  });
   // A garbled request line never reaches `handle`; answer it in JSON too rather than dropping the socket.
   server.on('clientError', (err, socket) => {
     if (!socket.writable) return socket.destroy();
@@ -118,6 +147,14 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
     server,
     router,
     stream,
+    mount(prefix, handler) {
+      const m = { handler, sockets: new Set<Duplex>() };
+      mounts.set(prefix, m);
+      return () => {
+        if (mounts.get(prefix) === m) mounts.delete(prefix);
+        for (const socket of m.sockets) socket.destroy();
+      };
+    },
     listen(port, host) {
       return new Promise((resolve, reject) => {
         const onError = (err: Error) => reject(err);

@@ -43,20 +43,23 @@ export function createLiveStream(opts: StreamOptions): LiveStream {
   }, opts.pingIntervalMs ?? 30_000);
   pinger.unref();
 
-  function accept(ws: WebSocket, who: string): void {
+  function accept(ws: WebSocket, who: string, sensor: boolean): void {
     alive.add(ws);
     ws.on('pong', () => alive.add(ws));
     // Clients have nothing to say on this feed; ignore what they send.
     ws.on('error', (err) => logger.debug('stream socket error', { who, error: err.message }));
-    const unsubscribe = ports.live.subscribe((e: LiveEvent) => {
-      if (ws.readyState !== ws.OPEN) return;
-      if (ws.bufferedAmount > maxBuffered) {
-        logger.warn('stream client too slow, dropped', { who });
-        ws.terminate();
-        return;
-      }
-      ws.send(JSON.stringify(e));
-    });
+    const unsubscribe = ports.live.subscribe(
+      (e: LiveEvent) => {
+        if (ws.readyState !== ws.OPEN) return;
+        if (ws.bufferedAmount > maxBuffered) {
+          logger.warn('stream client too slow, dropped', { who });
+          ws.terminate();
+          return;
+        }
+        ws.send(JSON.stringify(e));
+      },
+      { sensor },
+    );
     ws.on('close', () => {
       unsubscribe();
       logger.debug('stream client left', { who });
@@ -73,7 +76,9 @@ export function createLiveStream(opts: StreamOptions): LiveStream {
       const principal = auth.verify(token);
       if (!principal) return refuse(socket, 401, 'Unauthorized', 'WWW-Authenticate: Bearer\r\n');
       if (!roleAtLeast(principal.role, 'viewer')) return refuse(socket, 403, 'Forbidden');
-      wss.handleUpgrade(req, socket, head, (ws) => accept(ws, principal.name));
+      // `?sensor=1`: Node-RED's vigie listen nodes (remote) also want every accepted sensor event.
+      const sensor = url.searchParams.get('sensor') === '1';
+      wss.handleUpgrade(req, socket, head, (ws) => accept(ws, principal.name, sensor));
     },
     clientCount: () => wss.clients.size,
     close() {

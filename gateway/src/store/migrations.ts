@@ -172,4 +172,14 @@ export const MIGRATIONS: readonly string[] = [
     OUTBOX_SCHEMA +
     CRM_SCHEMA +
     DISPATCH_SCHEMA,
+  // 4: rules authored outside the rule directory (Node-RED flows): the last accepted set of each
+  // source, run from the start so a flow's rules do not wait for Node-RED to come up.
+  `
+  CREATE TABLE rule_sources (
+    id TEXT PRIMARY KEY,
+    label TEXT NOT NULL,
+    docs_json TEXT NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+  `,
 ];
