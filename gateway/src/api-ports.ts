@@ -4,6 +4,7 @@ import type { Registry } from './core/metrics.js';
 import type { LiveHub } from './engage/live-hub.js';
 import type { MqttTransport } from './listen/transport.js';
 import type { Pipeline } from './pipeline.js';
+import { buildCatalog } from './red/catalog.js';
 import type { IncidentService } from './route/incidents.js';
 import type { RuleSetManager } from './ruleset/manager.js';
 import type { Device, Site } from './site/model.js';
@@ -18,6 +19,10 @@ export function buildApiPorts(d: {
   live: LiveHub;
   transport: MqttTransport;
   pipeline: Pipeline;
+  /** Channel names of this configuration (the catalog offers them to the editor). */
+  channels: ReadonlySet<string>;
+  /** Whether the embedded Node-RED is up; absent when it is not enabled. */
+  nodeRedUp?: () => boolean;
 }): ApiPorts {
   const view = (dev: Device): DeviceView => {
     const s = d.engine.deviceState(dev.id);
@@ -73,15 +78,32 @@ export function buildApiPorts(d: {
       // The loop probe stalls if the event loop is blocked: then we are not live.
       live: () => Date.now() - lastTurn < 10_000,
       ready: () => {
-        const checks = {
+        const core = {
           store: d.pipeline.storeHealthy,
           mqtt: d.transport.connected,
           rules: d.ruleset.loadedOnce,
         };
-        return { ready: Object.values(checks).every(Boolean), checks };
+        const ready = Object.values(core).every(Boolean);
+        // Shown, but not part of `ready`: without the editor, events, rules (flow rules included,
+        // they run from the store) and alerts all still work, so traffic must keep coming.
+        const nodeRed = d.nodeRedUp;
+        return { ready, checks: nodeRed ? { ...core, nodeRed: nodeRed() } : core };
       },
     },
     metrics: d.metrics,
-    live: { subscribe: (l) => d.live.subscribe(l) },
+    live: { subscribe: (l, opts) => d.live.subscribe(l, opts) },
+    ruleSources: {
+      list: () => d.ruleset.sources(),
+      validate: (id, rules) => d.ruleset.validateSource(id, rules),
+      put: (id, label, rules) => d.ruleset.putSource(id, label, rules),
+      remove: (id) => d.ruleset.removeSource(id),
+    },
+    catalog: () =>
+      buildCatalog(
+        d.site,
+        d.channels,
+        d.ruleset.current.map((r) => ({ id: r.id, name: r.name, source: r.file })),
+      ),
+    ingest: { inject: (topic, payload) => d.pipeline.inject(topic, payload) },
   };
 }

@@ -44,6 +44,10 @@ import { ServiceMessages } from './engage/service-messages.js';
 import type { CloudEvent } from './route/uplink/events.js';
 import { planRule } from './route/rule-plan.js';
 import { incidentSummary } from './route/summary.js';
+import { RuleSourceStore } from './store/rule-sources.js';
+import { createEmbeddedLink } from './red/embedded-link.js';
+import { startNodeRed, type NodeRedHost } from './red/host.js';
+import { PACKAGE_ROOT } from './config/load.js';
 
 /** A CRM slower than this is not waited for: the job goes out without the customer's record. */
 const CRM_DEADLINE_MS = 5000;
@@ -184,6 +188,8 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     logger: logger.child('rules'),
     metrics,
     lastGood: new LastGoodRules(db),
+    // Flow rules run from the store from the start, before (and without) Node-RED.
+    sources: new RuleSourceStore(db),
   });
   await ruleset.reload();
   if (!ruleset.loadedOnce) {
@@ -275,8 +281,22 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     await modem.start();
   }
 
+  // Assigned once Node-RED has started (after the HTTP server listens); /readyz shows it meanwhile.
+  let nodeRed: NodeRedHost | undefined;
+  const ports = buildApiPorts({
+    site,
+    engine,
+    incidents,
+    ruleset,
+    metrics,
+    live,
+    transport,
+    pipeline,
+    channels: new Set(channels.keys()),
+    ...(config.nodeRed.enabled ? { nodeRedUp: () => nodeRed?.running ?? false } : {}),
+  });
   const api = createApiServer({
-    ports: buildApiPorts({ site, engine, incidents, ruleset, metrics, live, transport, pipeline }),
+    ports,
     auth,
     logger: logger.child('api'),
     clock,
@@ -302,6 +322,19 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     registerJobPages(api.router, { jobs, language: site.language, logger: logger.child('api') });
   }
   const httpPort = await api.listen(config.http.port, config.http.host);
+  if (config.nodeRed.enabled) {
+    // Never throws: without its editor the gateway still runs every rule, flow rules included.
+    nodeRed = await startNodeRed({
+      config: config.nodeRed,
+      dataDir: config.dataDir,
+      api,
+      auth,
+      credentialSecret: persistentSecret(db, 'node-red'),
+      link: createEmbeddedLink(ports, logger.child('node-red')),
+      nodesDirs: [join(PACKAGE_ROOT, 'rules/node-red')],
+      logger: logger.child('node-red'),
+    });
+  }
 
   const onHup = () => void ruleset.reload();
   process.on('SIGHUP', onHup);
@@ -317,6 +350,8 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       if (stopped) return;
       stopped = true;
       process.off('SIGHUP', onHup);
+      // First: its nodes may still call the gateway while their flows stop.
+      await nodeRed?.stop();
       ruleset.close();
       scheduler.stop();
       await workflow.stop();

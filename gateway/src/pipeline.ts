@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import type { Engine } from '../../rules/src/engine.js';
-import type { DeviceRecord, KeyRecord, Transition } from '../../rules/src/model.js';
+import type { DeviceRecord, KeyRecord, SensorEvent, Transition } from '../../rules/src/model.js';
 import type { Config } from './config/schema.js';
 import type { Clock } from './core/clock.js';
 import type { Logger } from './core/log.js';
@@ -8,7 +8,8 @@ import type { Registry } from './core/metrics.js';
 import type { LiveHub } from './engage/live-hub.js';
 import type { EngageScheduler } from './engage/scheduler.js';
 import { planRule } from './route/rule-plan.js';
-import type { Ingest } from './listen/ingest.js';
+import { REJECTION_TEXT, type Ingest } from './listen/ingest.js';
+import type { InjectResult } from './red/link.js';
 import type { MqttTransport } from './listen/transport.js';
 import type { IncidentChange, IncidentService } from './route/incidents.js';
 import type { Device, Site } from './site/model.js';
@@ -110,14 +111,28 @@ export class Pipeline {
     this.saveDevices();
   }
 
-  onMessage(topic: string, payload: Buffer): void {
+  /** The accepted event, or undefined when listen refused the message (Ingest.lastRejection says why). */
+  onMessage(topic: string, payload: Buffer): SensorEvent | undefined {
     const ev = this.d.ingest.handle(topic, payload);
-    if (ev === undefined) return;
+    if (ev === undefined) return undefined;
     const t0 = performance.now();
     const transitions = this.d.engine.ingest(ev);
     this.evalSeconds.observe((performance.now() - t0) / 1000);
     for (let i = 0; i < transitions.length; i++) this.pending.push(transitions[i]);
     this.scheduleFlush();
+    // After the engine, so a listener (Node-RED's `vigie listen`) never delays a rule; a property
+    // read per event when nobody listens.
+    if (this.d.live.wantsSensor) this.d.live.emitSensor(ev);
+    return ev;
+  }
+
+  /** A message fed in by hand (Node-RED, the API): the MQTT path, with the reason when refused. */
+  inject(topic: string, payload: Buffer): InjectResult {
+    this.d.ingest.lastRejection = undefined;
+    const ev = this.onMessage(topic, payload);
+    if (ev) return { ok: true, deviceId: ev.deviceId };
+    const reason = this.d.ingest.lastRejection ?? 'malformed_json';
+    return { ok: false, error: `${reason}: ${REJECTION_TEXT[reason]}` };
   }
 
   /** Publishes committed changes (MQTT, live console, log). Called for engine, escalation and API changes. */

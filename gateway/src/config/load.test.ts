@@ -59,3 +59,41 @@ test('config - wrong values are listed together with their lines', () => {
   assert.match(p[0], /^2: engine\.maxClockSkew: "5 minutes" is not a duration/);
   assert.match(p[1], /^4: http\.port/);
 });
+
+const HASH = 'scrypt$16384$8$1$c2FsdHNhbHRzYWx0c2FsdA==$' + Buffer.alloc(32, 7).toString('base64');
+
+test('config - Node-RED is off by default, at /red, with nobody allowed in', () => {
+  const c = loadConfig({ env: {} });
+  assert.equal(c.nodeRed.enabled, false);
+  assert.equal(c.nodeRed.path, '/red');
+  assert.deepEqual(c.nodeRed.users, []);
+});
+
+test('config - Node-RED is never enabled without a way to log in', () => {
+  const [p] = problems('nodeRed:\n  enabled: true\n');
+  assert.match(p, /^2: nodeRed\.enabled: Node-RED needs at least one user/);
+  const viewerOnly = `auth:\n  tokens: [{ name: ci, role: viewer, sha256: "${'a'.repeat(64)}" }]\nnodeRed: { enabled: true }\n`;
+  assert.equal(problems(viewerOnly).length, 1);
+  const integrator = viewerOnly.replace('viewer', 'integrator');
+  assert.deepEqual(problems(integrator), []);
+  assert.deepEqual(
+    problems(`nodeRed:\n  enabled: true\n  users: [{ username: ana, passwordHash: "${HASH}" }]\n`),
+    [],
+  );
+  const c = loadConfig({
+    file: file('nodeRed: { enabled: true }\n'),
+    env: { VIGIE_ADMIN_TOKEN: 'b'.repeat(20) },
+  });
+  assert.equal(c.nodeRed.enabled, true);
+});
+
+test('config - Node-RED users need a `vigie hash-password` hash and a path of their own', () => {
+  const p = problems(
+    `nodeRed:\n  path: /api\n  users:\n    - { username: ana, passwordHash: "secret", permissions: read }\n    - { username: ana, passwordHash: "${HASH}" }\n`,
+  );
+  assert.equal(p.length, 3, p.join('\n'));
+  assert.match(p[0], /^2: nodeRed\.path: the first segment must not be one the gateway uses/);
+  assert.match(p[1], /nodeRed\.users\.0\.passwordHash: use the output of `vigie hash-password`/);
+  assert.match(p[2], /nodeRed\.users\.1\.username: listed twice/);
+  assert.match(problems('nodeRed: { path: "/red/" }\n')[0], /nodeRed\.path: a path like \/red/);
+});

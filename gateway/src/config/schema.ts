@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseDuration } from '../../../rules/src/duration.js';
+import { HASH_PATTERN } from '../listen/credentials.js';
 
 // The whole gateway configuration, parsed once at boot (config/load.ts), frozen and passed down.
 // Every default lives here, so the first run needs no file at all.
@@ -113,6 +114,15 @@ export const channelSchema = z.discriminatedUnion('type', [
   modemChannel,
   consoleChannel,
 ]);
+
+/** First path segments the gateway's own routes use (a Node-RED path there would shadow them). */
+const RESERVED_PATHS = new Set(['api', 'healthz', 'readyz', 'metrics', 'hooks', 'j', 's']);
+
+function hasEditorToken(auth: { adminToken?: string; tokens: { role: string }[] }): boolean {
+  return (
+    auth.adminToken !== undefined || auth.tokens.some((t) => t.role === 'integrator' || t.role === 'admin')
+  );
+}
 
 export const configSchema = z
   .strictObject({
@@ -264,6 +274,40 @@ export const configSchema = z
       .optional(),
     /** Technician jobs: how long their links (accept, on my way...) and survey links stay valid. */
     dispatch: z.strictObject({ linkTtl: duration('7d') }).prefault({}),
+    /** Node-RED hosted in the gateway's process and HTTP server, for authoring rules as flows. */
+    nodeRed: z
+      .strictObject({
+        enabled: z.boolean().default(false),
+        /** Where the editor and its admin API answer; its HTTP-in nodes answer under `{path}/http`. */
+        path: z
+          .string()
+          .regex(/^(\/[a-z0-9][a-z0-9._-]*)+$/, 'a path like /red (lower case, no trailing slash)')
+          .refine((p) => !RESERVED_PATHS.has(p.split('/')[1]), {
+            message: `the first segment must not be one the gateway uses (${[...RESERVED_PATHS].join(', ')})`,
+          })
+          .default('/red'),
+        /** Flows, credentials and installed nodes; relative to dataDir (default {dataDir}/node-red). */
+        userDir: z.string().min(1).optional(),
+        /** Who may log in to the editor; API tokens of role integrator or admin are accepted too. */
+        users: z
+          .array(
+            z.strictObject({
+              username: z
+                .string()
+                .regex(/^[\p{L}\p{N}._@-]{1,64}$/u, 'a name of 1 to 64 letters, digits or . _ @ -'),
+              /** `vigie hash-password` output. */
+              passwordHash: z.string().regex(HASH_PATTERN, 'use the output of `vigie hash-password`'),
+              permissions: z.enum(['*', 'read']).default('*'),
+            }),
+          )
+          .default([]),
+        /**
+         * Let the editor install node packages from npm. Off: a gateway runs what was deployed
+         * with it (reproducible, and most sites have no way out to npm anyway).
+         */
+        allowInstall: z.boolean().default(false),
+      })
+      .prefault({}),
     /** The demo starts the device simulator with this scenario. */
     simulator: z
       .strictObject({
@@ -273,6 +317,22 @@ export const configSchema = z
       .prefault({}),
   })
   .superRefine((c, ctx) => {
+    // The editor runs code in the gateway's process: it is never served without a way to log in.
+    if (c.nodeRed.enabled && c.nodeRed.users.length === 0 && !hasEditorToken(c.auth)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['nodeRed', 'enabled'],
+        message:
+          'Node-RED needs at least one user (nodeRed.users), or an API token of role integrator or admin (auth.adminToken or auth.tokens)',
+      });
+    }
+    const names = new Set<string>();
+    for (const [i, u] of c.nodeRed.users.entries()) {
+      if (names.has(u.username)) {
+        ctx.addIssue({ code: 'custom', path: ['nodeRed', 'users', i, 'username'], message: 'listed twice' });
+      }
+      names.add(u.username);
+    }
     // Checks across sections: a channel that cannot work with the rest of the configuration.
     for (const [name, ch] of Object.entries(c.channels)) {
       if (ch.type === 'voice' && !c.http.publicUrl) {
@@ -293,6 +353,7 @@ export const configSchema = z
   });
 
 export type Config = z.output<typeof configSchema>;
+export type NodeRedConfig = Config['nodeRed'];
 export type ChannelConfig = z.output<typeof channelSchema>;
 export type StormConfig = Config['storm'];
 export type WebhookChannelConfig = z.output<typeof webhookChannel>;

@@ -5,7 +5,7 @@ import { ManualClock } from '../core/clock.js';
 import { memoryLogger } from '../core/log.js';
 import { Registry } from '../core/metrics.js';
 import { loadSite } from '../site/load.js';
-import { Ingest } from './ingest.js';
+import { Ingest, REJECTION_TEXT } from './ingest.js';
 import { REJECT_REASONS } from './validate.js';
 
 const ROOT = resolve(import.meta.dirname, '../../../..');
@@ -170,4 +170,16 @@ test('ingest - setSite swaps the registry', () => {
   ingest.setSite(smaller);
   assert.equal(ingest.handle('vigie/airport/door/door-g12', Buffer.from('{"open":true}')), undefined);
   assert.equal(ingest.rejected.get({ reason: 'unknown_device' }), 1);
+});
+
+test('ingest - the reason of the last refusal is kept for whoever injected the message', () => {
+  const { ingest } = setup();
+  ingest.handle('vigie/airport/door/nope', Buffer.from('{}'));
+  assert.equal(ingest.lastRejection, 'unknown_device');
+  ingest.handle('vigie/airport/door/door-g12', Buffer.from('{"open":'));
+  assert.equal(ingest.lastRejection, 'malformed_json');
+  ingest.lastRejection = undefined;
+  assert.ok(ingest.handle('vigie/airport/door/door-g12', Buffer.from('{"open":true}')));
+  assert.equal(ingest.lastRejection, undefined);
+  for (const r of REJECT_REASONS) assert.ok(REJECTION_TEXT[r].length > 0, r);
 });

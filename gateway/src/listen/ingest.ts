@@ -41,6 +41,11 @@ export class Ingest {
   private readonly maxPayloadBytes: number;
   private readonly clock: Clock;
   private readonly logger: Logger;
+  /**
+   * Why the last refused message was refused. Written only on the (rare) rejection path, so the
+   * hot path pays nothing; a caller that needs the reason for one message clears it first.
+   */
+  lastRejection: RejectReason | undefined;
 
   constructor(opts: {
     site: Site;
@@ -165,6 +170,7 @@ export class Ingest {
   }
 
   private reject(reason: RejectReason, topic: string, deviceId: string | undefined): undefined {
+    this.lastRejection = reason;
     this.byReason[reason].inc();
     if (reason === 'unmapped_topic') return undefined;
     // Once a minute per device, or per reason when no device is known, so a flood cannot fill the log.
@@ -191,3 +197,20 @@ function readStatus(payload: Buffer): 'online' | 'offline' | undefined {
   const state = isPlainObject(obj) && Object.hasOwn(obj, 'state') ? obj.state : undefined;
   return state === 'online' || state === 'offline' ? state : undefined;
 }
+
+/** What each rejection means, for whoever injected the message by hand (Node-RED, the API). */
+export const REJECTION_TEXT: Readonly<Record<RejectReason, string>> = {
+  malformed_json: 'the payload is not valid JSON',
+  not_an_object: 'the payload is not a JSON object',
+  wrong_type: "a field has the wrong type for the device's kind",
+  missing_field: "a field the device's kind requires is missing",
+  out_of_range: "a value is outside the range of the device's kind",
+  too_large: 'the payload is larger than mqtt.maxPayloadBytes',
+  unknown_device: 'no device of the site has this id',
+  wrong_site: 'the topic names another site',
+  kind_mismatch: 'the topic names another kind than the device has',
+  bad_topic: 'the topic is not vigie/{site}/{kind}/{deviceId}[/status]',
+  bad_ts: 'ts is not a time',
+  bad_status: 'a status is online or offline',
+  unmapped_topic: 'no device of the site is mapped to this topic',
+};
