@@ -20,6 +20,8 @@ const DEBIAN = [
   ['socat', 'socat'],
   // The contact-center uplink and the router are tested against a real JetStream server.
   ['nats-server', 'nats-server'],
+  // The Node-RED editor (validation, the README's screenshot) is tested in a real headless browser.
+  ['chromium', 'chromium'],
 ];
 
 function log(msg) {

@@ -43,6 +43,7 @@ export function channelsUsed(text: string): string[] {
 
 export interface GatewayFiles {
   dir: string;
+  adminToken: string;
   config: string;
   mqttPort: number;
   httpPort: number;
@@ -51,9 +52,7 @@ export interface GatewayFiles {
 }
 
 /** Writes the bench site, rules and gateway config into a fresh temp directory. */
-export async function writeGatewayFiles(
-  opts: { exampleRules?: boolean; steady?: boolean } = {},
-): Promise<GatewayFiles> {
+export async function writeGatewayFiles(opts: GatewayBenchOptions = {}): Promise<GatewayFiles> {
   const dir = mkdtempSync(join(tmpdir(), 'vigie-bench-gw-'));
   const example = parse(readFileSync(new URL('rules/examples/site.yaml', ROOT), 'utf8')) as Record<
     string,
@@ -112,13 +111,25 @@ export async function writeGatewayFiles(
       for (const name of channelsUsed(text)) channels.add(name);
     }
   }
-  const benchRule = readFileSync(new URL('bench/rules/temperature-immediate.yaml', ROOT), 'utf8');
-  // Steady traffic: the same rule, but no event crosses it (35 °C stays below 100 °C), as most
-  // telemetry on a real site: every event is evaluated, none changes an incident.
-  writeFileSync(
-    join(rulesDir, 'temperature-immediate.yaml'),
-    opts.steady ? benchRule.replace('above: 30,', 'above: 100,') : benchRule,
-  );
+  const dataDir = join(dir, 'data');
+  if (opts.flowRule) {
+    // The same rule authored in Node-RED: the embedded editor starts with the bench flow (as if
+    // deployed earlier), whose nodes hand the rule to the gateway's engine.
+    mkdirSync(join(dataDir, 'node-red'), { recursive: true });
+    copyFileSync(
+      new URL('bench/flows/temperature-immediate.json', ROOT),
+      join(dataDir, 'node-red', 'flows.json'),
+    );
+  } else {
+    const benchRule = readFileSync(new URL('bench/rules/temperature-immediate.yaml', ROOT), 'utf8');
+    // Steady traffic: the same rule, but no event crosses it (35 °C stays below 100 °C), as most
+    // telemetry on a real site: every event is evaluated, none changes an incident.
+    writeFileSync(
+      join(rulesDir, 'temperature-immediate.yaml'),
+      opts.steady ? benchRule.replace('above: 30,', 'above: 100,') : benchRule,
+    );
+  }
+  const adminToken = randomBytes(24).toString('hex');
   const mqttPort = await freePort();
   const httpPort = await freePort();
   const config = join(dir, 'vigie.yaml');
@@ -127,7 +138,7 @@ export async function writeGatewayFiles(
     JSON.stringify({
       site: join(dir, 'site.yaml'),
       rules: rulesDir,
-      dataDir: join(dir, 'data'),
+      dataDir,
       mqtt: { host: '127.0.0.1', port: mqttPort },
       http: { host: '127.0.0.1', port: httpPort },
       log: { level: 'warn' },
@@ -144,18 +155,34 @@ export async function writeGatewayFiles(
           },
         ]),
       ),
-      auth: { adminToken: randomBytes(24).toString('hex') },
+      auth: { adminToken },
+      ...(opts.flowRule ? { nodeRed: { enabled: true } } : {}),
     }),
   );
-  return { dir, config, mqttPort, httpPort, load, measure };
+  return { dir, adminToken, config, mqttPort, httpPort, load, measure };
 }
 
-async function waitReady(httpPort: number, exited: () => boolean, timeoutMs: number): Promise<void> {
+export interface GatewayBenchOptions {
+  exampleRules?: boolean;
+  steady?: boolean;
+  /** The bench rule authored as a Node-RED flow (embedded Node-RED) instead of a YAML file. */
+  flowRule?: boolean;
+}
+
+const BENCH_RULE = 'bench-temperature-immediate';
+
+async function waitReady(
+  files: GatewayFiles,
+  exited: () => boolean,
+  timeoutMs: number,
+  flowRule: boolean,
+): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (Date.now() < end && !exited()) {
     try {
-      const res = await fetch(`http://127.0.0.1:${httpPort}/readyz`);
-      if (res.status === 200) return;
+      const res = await fetch(`http://127.0.0.1:${files.httpPort}/readyz`);
+      // The flow's rule reaches the engine once Node-RED has started its flows.
+      if (res.status === 200 && (!flowRule || (await hasRule(files, BENCH_RULE)))) return;
     } catch {
       // not listening yet
     }
@@ -166,9 +193,18 @@ async function waitReady(httpPort: number, exited: () => boolean, timeoutMs: num
   );
 }
 
+async function hasRule(files: GatewayFiles, id: string): Promise<boolean> {
+  const res = await fetch(`http://127.0.0.1:${files.httpPort}/api/v1/rules`, {
+    headers: { authorization: `Bearer ${files.adminToken}` },
+  });
+  if (res.status !== 200) return false;
+  const body = (await res.json()) as { rules: Array<{ id: string }> };
+  return body.rules.some((r) => r.id === id);
+}
+
 /** Starts `node dist/gateway/src/cli.js start --config <generated>` and waits for GET /readyz = 200. */
 export async function startVigieGateway(
-  opts: { exampleRules?: boolean; steady?: boolean } = {},
+  opts: GatewayBenchOptions = {},
 ): Promise<SystemUnderTest & { httpPort: number }> {
   const files = await writeGatewayFiles(opts);
   const gw = startChild(
@@ -186,14 +222,14 @@ export async function startVigieGateway(
   let exited = false;
   void gw.exited.then(() => (exited = true));
   try {
-    await waitReady(files.httpPort, () => exited, 60_000);
+    await waitReady(files, () => exited, 60_000, opts.flowRule === true);
   } catch (err) {
     await gw.stop();
     rmSync(files.dir, { recursive: true, force: true });
     throw new Error(`${(err as Error).message}; stderr: ${gw.stderr.slice(-10).join(' | ')}`, { cause: err });
   }
   return {
-    name: 'vigie-gateway',
+    name: opts.flowRule ? 'vigie-flow-rule' : 'vigie-gateway',
     httpPort: files.httpPort,
     url: `mqtt://127.0.0.1:${files.mqttPort}`,
     load: files.load,

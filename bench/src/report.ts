@@ -58,6 +58,19 @@ export function evaluateTargets(phases: readonly PhaseResult[], gatewayMax: numb
       detail: 'no rate measured for both the gateway and the bare broker',
     });
   }
+  // Issue 5: a rule authored in Node-RED runs in the same engine; it must cost what the YAML one does.
+  const flow = phases.filter((p) => p.system === 'vigie-flow-rule');
+  for (const f of flow) {
+    const y = gw.find((g) => g.rate === f.rate);
+    if (!y) continue;
+    const fm = f.subscriber.measured;
+    const ym = y.subscriber.measured;
+    targets.push({
+      name: `Node-RED-authored rule p50/p99 within 1.25x of the YAML rule at ${f.rate}/s`,
+      verdict: f.sustained && fm.p50 <= 1.25 * ym.p50 && fm.p99 <= 1.25 * ym.p99 ? 'PASS' : 'MISS',
+      detail: `p50 ${ms(fm.p50)} vs ${ms(ym.p50)} ms, p99 ${ms(fm.p99)} vs ${ms(ym.p99)} ms${f.sustained ? '' : ' (flow rule not sustained)'}`,
+    });
+  }
   const at1k = gw.find((p) => p.rate === 1000);
   targets.push(
     at1k

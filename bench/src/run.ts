@@ -1,7 +1,7 @@
 // npm run bench: the gateway, the same rule as a plain Node-RED flow, and the bare broker forward,
 // measured one after the other on this machine, then a ramp to the gateway's highest sustained rate.
 //   node dist/bench/src/run.js [--rates 1000,5000,10000,20000] [--ramp 30000,50000,70000,100000]
-//     [--systems bare-broker,node-red,vigie-gateway] [--seconds 10] [--warmup 2] [--devices 10000]
+//     [--systems bare-broker,node-red,vigie-gateway,vigie-flow-rule] [--seconds 10] [--warmup 2] [--devices 10000]
 //     [--no-example-rules] [--steady 20000,50000,70000]
 import { fileURLToPath } from 'node:url';
 import { startVigieGateway } from './gateway-sut.js';
@@ -27,7 +27,12 @@ const list = (v: string | undefined, dflt: number[]) => (v ? v.split(',').map(Nu
 
 const rates = list(arg('rates'), [1000, 5000, 10_000, 20_000]);
 const ramp = list(arg('ramp'), [30_000, 50_000, 70_000, 100_000, 150_000]);
-const systems = (arg('systems')?.split(',') ?? ['bare-broker', 'node-red', 'vigie-gateway']) as SystemName[];
+const systems = (arg('systems')?.split(',') ?? [
+  'bare-broker',
+  'node-red',
+  'vigie-gateway',
+  'vigie-flow-rule',
+]) as SystemName[];
 const exampleRules = !process.argv.includes('--no-example-rules');
 const steadyRates = list(arg('steady'), [20_000, 50_000, 70_000]);
 const base: Omit<PhaseOptions, 'rate'> = {
@@ -42,6 +47,7 @@ const starters: Record<SystemName, () => Promise<SystemUnderTest>> = {
   'node-red': startNodeRed,
   // To bench the gateway with its own config instead, change this one line.
   'vigie-gateway': () => startVigieGateway({ exampleRules }),
+  'vigie-flow-rule': () => startVigieGateway({ exampleRules, flowRule: true }),
 };
 
 const phases: PhaseResult[] = [];
@@ -77,14 +83,18 @@ async function main(): Promise<void> {
   );
   let gatewayMax: number | undefined;
   let gatewayStopped = false;
+  // Past the first rate it does not sustain, a gateway variant only builds a backlog: skip it.
+  let flowRuleStopped = false;
   for (const rate of rates) {
     for (const system of systems) {
       if (system === 'vigie-gateway' && gatewayStopped) continue;
+      if (system === 'vigie-flow-rule' && flowRuleStopped) continue;
       const r = await measure(system, rate);
       if (system === 'vigie-gateway') {
         if (r?.sustained) gatewayMax = rate;
         else gatewayStopped = true;
       }
+      if (system === 'vigie-flow-rule' && !r?.sustained) flowRuleStopped = true;
     }
   }
   if (systems.includes('vigie-gateway') && !gatewayStopped) {

@@ -23,7 +23,8 @@ export interface SystemUnderTest {
   stop(): Promise<void>;
 }
 
-export type SystemName = 'vigie-gateway' | 'node-red' | 'bare-broker';
+/** `vigie-flow-rule`: the gateway with the bench rule authored in Node-RED (embedded) instead of YAML. */
+export type SystemName = 'vigie-gateway' | 'vigie-flow-rule' | 'node-red' | 'bare-broker';
 
 export const DIST = new URL('../../', import.meta.url); // dist/ (this file is dist/bench/src/systems.js)
 export const ROOT = new URL('../../../', import.meta.url);

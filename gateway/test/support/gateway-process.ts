@@ -59,6 +59,8 @@ export class GatewayProcess {
       auth: { adminToken: ADMIN_TOKEN, ...(this.config.auth as object) },
     };
     writeFileSync(this.configFile, stringify(cfg));
+    // A restart of the same process object must read its own "ready" line, not the previous run's.
+    const from = this.logs.length;
     const child = spawn(process.execPath, [CLI, 'start', '--config', this.configFile], {
       cwd: this.dir,
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -71,7 +73,7 @@ export class GatewayProcess {
     child.on('exit', () => {
       for (const w of this.exitWaiters.splice(0)) w();
     });
-    const line = await this.waitForLog(/Vigie ready/, timeoutMs);
+    const line = await this.waitForLog(/Vigie ready/, timeoutMs, from);
     const http = /API http:\/\/127\.0\.0\.1:(\d+)/.exec(line);
     const mqtt = /MQTT port (\d+)/.exec(line);
     if (!http) throw new Error(`cannot read the HTTP port from: ${line}`);
