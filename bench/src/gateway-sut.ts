@@ -74,6 +74,8 @@ export async function writeGatewayFiles(opts: GatewayBenchOptions = {}): Promise
     oncall: example.oncall ?? {},
     policies: example.policies ?? {},
     templates: example.templates ?? {},
+    technicians: example.technicians ?? [],
+    dispatch: example.dispatch ?? {},
     clients: [
       {
         username: load.username,

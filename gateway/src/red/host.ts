@@ -145,7 +145,6 @@ function settingsFor(opts: NodeRedHostOptions, userDir: string): Record<string, 
       modules: { allowInstall: config.allowInstall },
     },
     editorTheme: {
-      palette: { editable: config.allowInstall },
       projects: { enabled: false },
       // A welcome tour would hide the editor from people and from headless screenshots alike.
       tours: false,

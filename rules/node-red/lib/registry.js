@@ -127,16 +127,46 @@ function renderAll(filter) {
 
 // ---- open incidents per gateway, for the "N open" badges ----
 
+/**
+ * Badges are for people: at most a few renders a second, however many transitions the gateway
+ * commits (a busy site commits thousands a second, and a status update is a message to every
+ * open editor).
+ */
+const RENDER_EVERY_MS = 250;
+
 function track(link) {
   if (!link || trackers.has(link)) return;
-  const t = { open: new Map(), unsubs: [] };
+  // id -> rule of every unresolved incident, and the count per rule: O(1) per transition.
+  const t = { open: new Map(), byRule: new Map(), unsubs: [], timer: undefined };
   trackers.set(link, t);
+  const renderSoon = () => {
+    if (t.timer) return;
+    t.timer = setTimeout(() => {
+      t.timer = undefined;
+      if (trackers.get(link) === t) renderAll((n) => n.vigie.link === link);
+    }, RENDER_EVERY_MS);
+  };
+  const forget = (id) => {
+    const rule = t.open.get(id);
+    if (rule === undefined) return;
+    t.open.delete(id);
+    const n = (t.byRule.get(rule) || 1) - 1;
+    if (n > 0) t.byRule.set(rule, n);
+    else t.byRule.delete(rule);
+  };
+  const remember = (id, rule) => {
+    if (t.open.has(id)) return;
+    t.open.set(id, rule);
+    t.byRule.set(rule, (t.byRule.get(rule) || 0) + 1);
+  };
   const refresh = () =>
     Promise.resolve()
       .then(() => link.openIncidents())
       .then(
         (list) => {
-          t.open = new Map((list || []).map((i) => [i.id, i]));
+          t.open.clear();
+          t.byRule.clear();
+          for (const i of list || []) remember(i.id, i.rule);
           renderAll((n) => n.vigie.link === link);
         },
         () => {},
@@ -144,9 +174,9 @@ function track(link) {
   t.unsubs.push(
     link.onIncident((e) => {
       if (!e || !e.incident) return;
-      if (e.transition === 'resolved') t.open.delete(e.incident.id);
-      else t.open.set(e.incident.id, e.incident);
-      renderAll((n) => n.vigie.link === link);
+      if (e.transition === 'resolved') forget(e.incident.id);
+      else remember(e.incident.id, e.incident.rule);
+      renderSoon();
     }),
   );
   if (typeof link.onStatus === 'function') {
@@ -167,15 +197,18 @@ function untrack(link) {
   const t = trackers.get(link);
   if (!t) return;
   trackers.delete(link);
+  if (t.timer) clearTimeout(t.timer);
   for (const u of t.unsubs) u();
 }
 
-/** Unresolved incidents known for a gateway, optionally only those of some rules. */
-function openIncidents(link, rules) {
+/** How many unresolved incidents a gateway has, optionally only for some rules. */
+function openCount(link, rules) {
   const t = trackers.get(link);
-  if (!t) return [];
-  const all = [...t.open.values()];
-  return rules ? all.filter((i) => rules.includes(i.rule)) : all;
+  if (!t) return 0;
+  if (!rules) return t.open.size;
+  let n = 0;
+  for (const r of rules) n += t.byRule.get(r) || 0;
+  return n;
 }
 
 // ---- deploy ----
@@ -373,7 +406,7 @@ const api = {
   linkFor,
   render,
   renderAll,
-  openIncidents,
+  openCount,
   track,
   settings,
   assemble,

@@ -10,7 +10,7 @@ module.exports = function (RED) {
   const extras = (node) => () => {
     const v = node.vigie;
     if (!v.ruleId || !v.text) return [];
-    return [`${registry.openIncidents(v.link, [v.ruleId]).length} open`];
+    return [`${registry.openCount(v.link, [v.ruleId])} open`];
   };
   RED.nodes.registerType('vigie-condition', declaration.declarationNode(RED, 'vigie condition', extras));
 };

@@ -68,7 +68,7 @@ module.exports = function (RED) {
     };
     this.vigieExtras = () => {
       const out = [];
-      if (this.vigie.link) out.push(`${registry.openIncidents(this.vigie.link, rulesInScope()).length} open`);
+      if (this.vigie.link) out.push(`${registry.openCount(this.vigie.link, rulesInScope())} open`);
       if (bad > 0) out.push(`${bad} bad message${bad > 1 ? 's' : ''}${lastError ? `: ${lastError}` : ''}`);
       return out;
     };
