@@ -46,7 +46,11 @@ describe('Node-RED: a separate Node-RED process authors rules on a remote gatewa
   const incidentsOf = async (rule: string, deviceId: string) =>
     (await gw.get(`/incidents?rule=${rule}&device=${deviceId}`)).incidents as any[];
   const door = async (id: string) => {
-    const c = await mqtt.connectAsync(gw.mqttUrl, { username: id, password: `demo-${id}`, reconnectPeriod: 0 });
+    const c = await mqtt.connectAsync(gw.mqttUrl, {
+      username: id,
+      password: `demo-${id}`,
+      reconnectPeriod: 0,
+    });
     clients.push(c);
     return c;
   };
@@ -79,7 +83,12 @@ describe('Node-RED: a separate Node-RED process authors rules on a remote gatewa
     });
     red.stdout!.on('data', lineCollector(redLogs));
     red.stderr!.on('data', lineCollector(redLogs));
-    await eventually('the standalone Node-RED', async () => (await redApi('GET', '/flows')).status === 200, 60_000, 250);
+    await eventually(
+      'the standalone Node-RED',
+      async () => (await redApi('GET', '/flows')).status === 200,
+      60_000,
+      250,
+    );
   });
 
   after(async () => {
