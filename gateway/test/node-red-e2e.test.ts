@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import mqtt, { type MqttClient } from 'mqtt';
@@ -10,6 +10,7 @@ import {
   GatewayProcess,
   tempDir,
 } from './support/gateway-process.js';
+import { exampleFlow, fileNode, jsonLines, type FlowNode } from './support/flows.js';
 import { WebhookReceiver } from './support/webhook-receiver.js';
 
 // Rules authored in Node-RED, end to end: the gateway hosts a real Node-RED v4 at /red, the
@@ -18,10 +19,7 @@ import { WebhookReceiver } from './support/webhook-receiver.js';
 // and a SIGKILL of the whole process.
 
 const SECRET = 'nr-e2e-webhook-secret-0123456789abcdef';
-const DOORS_FLOW = join(EXAMPLE_RULES, '../node-red/examples/01-doors.json');
 const FLOW_RULES = ['door-held-open', 'door-forced', 'door-outside-hours'];
-
-type FlowNode = Record<string, unknown> & { id: string; type: string; wires?: string[][] };
 
 describe('Node-RED: the example door flow on the embedded gateway', () => {
   const dir = tempDir('vigie-nr-e2e-');
@@ -33,7 +31,7 @@ describe('Node-RED: the example door flow on the embedded gateway', () => {
 
   /** The shipped flow, plus what lets the test see and drive the `vigie incident` node from outside. */
   function doorsFlow(overrides: Record<string, Record<string, unknown>> = {}): FlowNode[] {
-    const nodes = (JSON.parse(readFileSync(DOORS_FLOW, 'utf8')) as FlowNode[]).map((n) => ({
+    const nodes = exampleFlow('01-doors.json').map((n) => ({
       ...n,
       ...overrides[n.id],
     }));
@@ -42,21 +40,7 @@ describe('Node-RED: the example door flow on the embedded gateway', () => {
     // Its transitions are appended to a file by Node-RED's own file node...
     incident.wires = [[...(incident.wires?.[0] ?? []), 'e2e-file'], ['e2e-results']];
     nodes.push(
-      {
-        id: 'e2e-file',
-        type: 'file',
-        z: tab,
-        name: 'transitions to a file',
-        filename: out,
-        filenameType: 'str',
-        appendNewline: true,
-        createDir: true,
-        overwriteFile: 'false',
-        encoding: 'none',
-        x: 700,
-        y: 600,
-        wires: [[]],
-      },
+      fileNode('e2e-file', tab, out),
       // ...and an inject node (triggered through the admin API) acknowledges the forced door.
       {
         id: 'e2e-ack',
@@ -74,21 +58,7 @@ describe('Node-RED: the example door flow on the embedded gateway', () => {
         y: 600,
         wires: [[incident.id]],
       },
-      {
-        id: 'e2e-results',
-        type: 'file',
-        z: tab,
-        name: 'results to a file',
-        filename: join(dir, 'flow-results.jsonl'),
-        filenameType: 'str',
-        appendNewline: true,
-        createDir: true,
-        overwriteFile: 'false',
-        encoding: 'none',
-        x: 700,
-        y: 660,
-        wires: [[]],
-      },
+      fileNode('e2e-results', tab, join(dir, 'flow-results.jsonl'), 660),
     );
     return nodes;
   }
@@ -111,13 +81,6 @@ describe('Node-RED: the example door flow on the embedded gateway', () => {
   };
   const flowRules = async () =>
     ((await gw.get('/rules')).rules as any[]).filter((r) => FLOW_RULES.includes(r.id));
-  const lines = (file: string) =>
-    existsSync(file)
-      ? readFileSync(file, 'utf8')
-          .split('\n')
-          .filter((l) => l.trim() !== '')
-          .map((l) => JSON.parse(l))
-      : [];
   const device = async (id: string) => {
     const c = await mqtt.connectAsync(gw.mqttUrl, {
       username: id,
@@ -188,7 +151,7 @@ describe('Node-RED: the example door flow on the embedded gateway', () => {
     assert.ok(inc.openedAt - doorOpenedAt < 2000, `opened ${inc.openedAt - doorOpenedAt} ms after the event`);
     await eventually('its webhook notification', () => hook.forIncident(inc.id).length > 0);
     const emitted = await eventually('the transition written by the flow', () => {
-      const l = lines(out).filter((x) => x.incident?.id === inc.id);
+      const l = jsonLines(out).filter((x) => x.incident?.id === inc.id);
       return l.length > 0 ? l : undefined;
     });
     assert.equal(emitted[0].transition, 'opened');
@@ -206,7 +169,7 @@ describe('Node-RED: the example door flow on the embedded gateway', () => {
     const ack = (detail.timeline as any[]).find((t) => t.kind === 'acknowledged');
     assert.match(ack.actor, /^node-red:/);
     const results = await eventually('the result on the 2nd output', () => {
-      const l = lines(join(dir, 'flow-results.jsonl'));
+      const l = jsonLines(join(dir, 'flow-results.jsonl'));
       return l.length > 0 ? l : undefined;
     });
     assert.equal(results[0].ok, true);

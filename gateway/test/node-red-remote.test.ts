@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import mqtt, { type MqttClient } from 'mqtt';
@@ -13,16 +13,13 @@ import {
   ROOT,
   tempDir,
 } from './support/gateway-process.js';
+import { exampleFlow, fileNode, jsonLines } from './support/flows.js';
 import { freePort } from './support/ports.js';
 
 // "Or work with an existing Node-RED": a standalone Node-RED v4 process (its own red.js, its own
 // port, the Vigie package in its nodesDir) authors the door rules of a separate gateway process
 // over the gateway's HTTP API with a bearer token. The rules run in the gateway: they go on when
 // that Node-RED is gone.
-
-type FlowNode = Record<string, unknown> & { id: string; type: string; wires?: string[][] };
-
-const DOORS_FLOW = join(EXAMPLE_RULES, '../node-red/examples/01-doors.json');
 
 describe('Node-RED: a separate Node-RED process authors rules on a remote gateway', () => {
   const dir = tempDir('vigie-nr-remote-');
@@ -98,7 +95,7 @@ describe('Node-RED: a separate Node-RED process authors rules on a remote gatewa
   });
 
   test('the door flow, pointed at the gateway with a token, runs there as source "lab-red"', async () => {
-    const nodes = (JSON.parse(readFileSync(DOORS_FLOW, 'utf8')) as FlowNode[]).map((n) =>
+    const nodes = exampleFlow('01-doors.json').map((n) =>
       n.type === 'vigie-gateway'
         ? {
             ...n,
@@ -113,20 +110,7 @@ describe('Node-RED: a separate Node-RED process authors rules on a remote gatewa
     const tab = nodes.find((n) => n.type === 'tab')!.id;
     const incident = nodes.find((n) => n.type === 'vigie-incident')!;
     incident.wires = [['remote-file'], []];
-    nodes.push({
-      id: 'remote-file',
-      type: 'file',
-      z: tab,
-      filename: out,
-      filenameType: 'str',
-      appendNewline: true,
-      createDir: true,
-      overwriteFile: 'false',
-      encoding: 'none',
-      x: 700,
-      y: 600,
-      wires: [[]],
-    });
+    nodes.push(fileNode('remote-file', tab, out));
     const r = await redApi('POST', '/flows', nodes);
     assert.ok(r.status === 200 || r.status === 204, `deploy: ${r.status} ${r.text}`);
     const source = await eventually(
@@ -148,12 +132,7 @@ describe('Node-RED: a separate Node-RED process authors rules on a remote gatewa
     const heard = await eventually(
       'the transition in the remote flow',
       () => {
-        if (!existsSync(out)) return undefined;
-        const l = readFileSync(out, 'utf8')
-          .split('\n')
-          .filter((x) => x.trim() !== '')
-          .map((x) => JSON.parse(x))
-          .filter((x) => x.incident?.id === inc.id);
+        const l = jsonLines(out).filter((x) => x.incident?.id === inc.id);
         return l.length > 0 ? l : undefined;
       },
       15_000,
