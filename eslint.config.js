@@ -1,6 +1,7 @@
 // Lint is part of `npm test`: typed rules stay off to keep the run fast; tsc is the type check.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import globals from 'globals';
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'data/**', 'bench/results/**', '.tmp/**'] },
@@ -41,5 +42,10 @@ export default tseslint.config(
       globals: { require: 'readonly', module: 'writable', __dirname: 'readonly', exports: 'writable' },
     },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
+    // The live console runs in the browser as plain ES modules, served as they are (no build step).
+    files: ['dashboards/console/**/*.js'],
+    languageOptions: { sourceType: 'module', globals: globals.browser },
   },
 );

@@ -22,6 +22,8 @@ const DEBIAN = [
   ['nats-server', 'nats-server'],
   // The Node-RED editor (validation, the README's screenshot) is tested in a real headless browser.
   ['chromium', 'chromium'],
+  // Telemetry (batches, the disk buffer through an outage, the Grafana queries) against a real InfluxDB 1.x.
+  ['influxd', 'influxdb'],
 ];
 
 function log(msg) {

@@ -8,6 +8,7 @@ import { buildCatalog } from './red/catalog.js';
 import type { IncidentService } from './route/incidents.js';
 import type { RuleSetManager } from './ruleset/manager.js';
 import type { Device, Site } from './site/model.js';
+import type { Telemetry } from './telemetry/index.js';
 
 /** Adapts the running gateway to what the HTTP API needs (api/ports.ts). */
 export function buildApiPorts(d: {
@@ -23,6 +24,7 @@ export function buildApiPorts(d: {
   channels: ReadonlySet<string>;
   /** Whether the embedded Node-RED is up; absent when it is not enabled. */
   nodeRedUp?: () => boolean;
+  telemetry: Pick<Telemetry, 'reader' | 'status'>;
 }): ApiPorts {
   const view = (dev: Device): DeviceView => {
     const s = d.engine.deviceState(dev.id);
@@ -105,5 +107,13 @@ export function buildApiPorts(d: {
         d.ruleset.current.map((r) => ({ id: r.id, name: r.name, source: r.file })),
       ),
     ingest: { inject: (topic, payload) => d.pipeline.inject(topic, payload) },
+    site: () => ({
+      id: d.site.id,
+      name: d.site.name,
+      language: d.site.language,
+      timezone: d.site.timezone,
+    }),
+    history: d.telemetry.reader,
+    telemetry: { status: () => d.telemetry.status() },
   };
 }

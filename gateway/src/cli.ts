@@ -98,13 +98,15 @@ async function serve(demo: boolean, args: string[]): Promise<number> {
   const gw = await startGateway({ config, clock: systemClock, logger, adminToken });
   const api = `http://127.0.0.1:${gw.httpPort}/api/v1`;
   logger.info(`Vigie ready: site ${gw.site.id}, MQTT port ${gw.mqttPort ?? config.mqtt.url}, API ${api}`);
+  const consoleUrl = config.console.enabled ? `http://127.0.0.1:${gw.httpPort}/console/` : undefined;
   if (!config.auth.adminToken) {
     // Printed once so a first-time user can use the API; set VIGIE_ADMIN_TOKEN to choose it.
     process.stdout.write(
       `\n  Admin token (generated, set VIGIE_ADMIN_TOKEN to fix it): ${adminToken}\n` +
+        (consoleUrl ? `  Live console: ${consoleUrl} (log in with the token)\n` : '') +
         `  Try: curl -H "Authorization: Bearer ${adminToken}" ${api}/incidents\n\n`,
     );
-  }
+  } else if (consoleUrl) logger.info(`live console at ${consoleUrl}`);
   const sim = demo || config.simulator.enabled ? startSimulator(config, gw.mqttPort, logger) : undefined;
   return new Promise((resolve) => {
     let stopping = false;

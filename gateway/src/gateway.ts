@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import type { Config } from './config/schema.js';
 import type { Clock } from './core/clock.js';
 import type { Logger } from './core/log.js';
@@ -48,6 +48,10 @@ import { RuleSourceStore } from './store/rule-sources.js';
 import { createEmbeddedLink } from './red/embedded-link.js';
 import { startNodeRed, type NodeRedHost } from './red/host.js';
 import { PACKAGE_ROOT } from './config/load.js';
+import { Telemetry } from './telemetry/index.js';
+import { TimelineTail } from './telemetry/timeline-tail.js';
+import { TimelineFeed } from './engage/timeline-feed.js';
+import { consoleFiles } from './api/console-files.js';
 
 /** A CRM slower than this is not waited for: the job goes out without the customer's record. */
 const CRM_DEADLINE_MS = 5000;
@@ -228,6 +232,15 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     ...(jobs ? { timers: [jobs] } : {}),
   });
   kickScheduler = () => scheduler.kick();
+  const telemetry = new Telemetry({
+    db,
+    config: config.telemetry,
+    dataDir: config.dataDir,
+    site,
+    clock,
+    logger: logger.child('telemetry'),
+    metrics,
+  });
   const pipeline = new Pipeline({
     config,
     site,
@@ -241,6 +254,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     scheduler,
     metrics,
     logger: logger.child('pipeline'),
+    telemetry,
   });
 
   metrics.gauge('vigie_incidents', 'Incidents by state', () =>
@@ -257,6 +271,10 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   workflow.start();
   // Never blocks or throws: with NATS away the outbox keeps everything until it is back.
   uplink?.start();
+  // Never blocks for long or throws: with InfluxDB away its points wait in the disk buffer.
+  await telemetry.start();
+  const timelineFeed = new TimelineFeed(new TimelineTail(db), live);
+  timelineFeed.start();
 
   // Replies, key presses and provider callbacks, whatever brings them.
   const responder = new Responder({
@@ -294,6 +312,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     pipeline,
     channels: new Set(channels.keys()),
     ...(config.nodeRed.enabled ? { nodeRedUp: () => nodeRed?.running ?? false } : {}),
+    telemetry,
   });
   const api = createApiServer({
     ports,
@@ -319,8 +338,15 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   }
   if (jobs) {
     registerJobApi(api.router, jobs);
-    registerJobPages(api.router, { jobs, language: site.language, logger: logger.child('api') });
+    registerJobPages(api.router, {
+      jobs,
+      language: site.language,
+      logger: logger.child('api'),
+      ...consoleTheme(logger),
+    });
   }
+  if (config.console.enabled)
+    api.mount('/console', consoleFiles(join(PACKAGE_ROOT, 'dashboards/console'), '/console'));
   const httpPort = await api.listen(config.http.port, config.http.host);
   if (config.nodeRed.enabled) {
     // Never throws: without its editor the gateway still runs every rule, flow rules included.
@@ -356,13 +382,30 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       scheduler.stop();
       await workflow.stop();
       pipeline.stop();
+      timelineFeed.stop();
       await api.close();
       await transport.stop();
       await deliveries.stop();
       for (const modem of modems) await modem.stop();
       // Before the database: its status and gauges read the outbox.
       await uplink?.stop();
+      // After the pipeline (its last events) and the deliveries (their outcomes), before the database.
+      await telemetry.stop();
       db.close();
     },
   };
+}
+
+/** The console's stylesheet, which the technician's job pages share; their own plain look without it. */
+function consoleTheme(logger: Logger): { css?: string } {
+  const path = join(PACKAGE_ROOT, 'dashboards/console/theme.css');
+  try {
+    return { css: readFileSync(path, 'utf8') };
+  } catch (err) {
+    logger.warn('console theme not found: job pages use their plain look', {
+      path,
+      error: (err as Error).message,
+    });
+    return {};
+  }
 }

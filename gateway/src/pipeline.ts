@@ -54,6 +54,8 @@ export class Pipeline {
       scheduler: EngageScheduler;
       metrics: Registry;
       logger: Logger;
+      /** History and InfluxDB: handed every accepted event, after the engine. */
+      telemetry?: { sensor(ev: SensorEvent): void };
     },
   ) {
     this.devices = new Map(d.site.devices.map((x) => [x.id, x]));
@@ -120,6 +122,7 @@ export class Pipeline {
     this.evalSeconds.observe((performance.now() - t0) / 1000);
     for (let i = 0; i < transitions.length; i++) this.pending.push(transitions[i]);
     this.scheduleFlush();
+    this.d.telemetry?.sensor(ev);
     // After the engine, so a listener (Node-RED's `vigie listen`) never delays a rule; a property
     // read per event when nobody listens.
     if (this.d.live.wantsSensor) this.d.live.emitSensor(ev);

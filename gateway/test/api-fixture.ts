@@ -181,6 +181,27 @@ export class FakePorts implements ApiPorts {
     },
   };
 
+  site() {
+    return { id: 'cdg', name: 'CDG', language: 'fr', timezone: 'Europe/Paris' };
+  }
+
+  /** What the history port was asked, in order. */
+  readonly historyCalls: { op: string; args: unknown[] }[] = [];
+  readonly history: ApiPorts['history'] = {
+    series: (device, field, since, until) => {
+      this.historyCalls.push({ op: 'series', args: [device, field, since, until] });
+      return Promise.resolve({ device, field, source: 'store', points: [[since, 21.5]] });
+    },
+    kpis: (since, until) => {
+      this.historyCalls.push({ op: 'kpis', args: [since, until] });
+      return Promise.resolve({ source: 'store', since, until, open: 2, opened: 3, zones: [] });
+    },
+  };
+
+  readonly telemetry: ApiPorts['telemetry'] = {
+    status: () => ({ enabled: false, connected: false, buffered: 0, dropped: 0, written: 0 }),
+  };
+
   private move(
     id: string,
     to: Incident['state'],

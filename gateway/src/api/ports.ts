@@ -2,6 +2,7 @@ import type { FileProblem, Scalar, Severity } from '../../../rules/src/model.js'
 import type { Registry } from '../core/metrics.js';
 import type { Catalog, FlowRuleDoc, InjectResult, SourceResult } from '../red/link.js';
 import type { Actor, Delivery, Incident, IncidentFilter, TimelineEntry } from '../route/model.js';
+import type { HistoryReader, TelemetryStatus } from '../telemetry/model.js';
 
 // What the HTTP API needs from the rest of the gateway. The composition root (gateway.ts) adapts
 // the real store, engine and rule loader to this; API tests pass in-memory fakes.
@@ -38,8 +39,10 @@ export interface LiveEvent {
   /**
    * `assignment`: the contact center routed an incident. `sensor`: an accepted SensorEvent, sent
    * only to subscribers that asked for them (Node-RED's `vigie listen`), never to the console.
+   * `timeline`: an incident's audit trail grew (a notification attempt or outcome, a job step...);
+   * data is `{ incidentId, seq, kind }` and the console refetches the incident it shows.
    */
-  type: 'incident' | 'notification' | 'assignment' | 'sensor';
+  type: 'incident' | 'notification' | 'assignment' | 'sensor' | 'timeline';
   at: number;
   data: unknown;
 }
@@ -83,6 +86,11 @@ export interface ApiPorts {
     remove(id: string): boolean;
   };
   catalog(): Catalog;
+  /** Who the console is for: the site's name, language and time zone. */
+  site(): { id: string; name: string; language: string; timezone: string };
+  /** Charts and KPI tiles: InfluxDB when configured and reachable, else the gateway's own store. */
+  history: HistoryReader;
+  telemetry: { status(): TelemetryStatus };
   ingest: {
     /** A raw message fed into listen as if from MQTT (same validation, counters and rules). */
     inject(topic: string, payload: Buffer): InjectResult;

@@ -1,6 +1,7 @@
 import { NotFoundError, VigieError } from '../core/errors.js';
 import type { Registry } from '../core/metrics.js';
 import { HttpError, isJsonType, isYamlType, readBody } from './http-io.js';
+import { registerConsoleRoutes } from './console-routes.js';
 import { registerIncidentRoutes } from './incident-routes.js';
 import { openApiDocument } from './openapi.js';
 import type { ApiPorts } from './ports.js';
@@ -12,10 +13,11 @@ export const STREAM_PATH = '/api/v1/stream';
 const bad = (message: string) => new VigieError('VIGIE_ERR_BAD_REQUEST', message);
 
 /** The whole route table. `apiMetrics` holds the API's own series, rendered after the gateway's. */
-export function buildRouter(ports: ApiPorts, apiMetrics: Registry): Router {
+export function buildRouter(ports: ApiPorts, apiMetrics: Registry, now: () => number = Date.now): Router {
   const router = new Router();
   registerIncidentRoutes(router, ports);
   registerSourceRoutes(router, ports);
+  registerConsoleRoutes(router, ports, now);
 
   router.add('GET', '/api/v1/devices', 'viewer', () => ({ body: { devices: ports.devices.list() } }));
   router.add('GET', '/api/v1/devices/:id', 'viewer', ({ params }) => {

@@ -47,7 +47,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
     'vigie_http_requests_total',
     'HTTP requests answered, by route pattern and status.',
   );
-  const router = buildRouter(ports, apiMetrics);
+  const router = buildRouter(ports, apiMetrics, () => clock.now());
   const stream = createLiveStream({ ports, auth, logger, pingIntervalMs: opts.pingIntervalMs });
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

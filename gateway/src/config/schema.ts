@@ -116,7 +116,7 @@ export const channelSchema = z.discriminatedUnion('type', [
 ]);
 
 /** First path segments the gateway's own routes use (a Node-RED path there would shadow them). */
-const RESERVED_PATHS = new Set(['api', 'healthz', 'readyz', 'metrics', 'hooks', 'j', 's']);
+const RESERVED_PATHS = new Set(['api', 'healthz', 'readyz', 'metrics', 'hooks', 'j', 's', 'console']);
 
 function hasEditorToken(auth: { adminToken?: string; tokens: { role: string }[] }): boolean {
   return (
@@ -308,6 +308,55 @@ export const configSchema = z
         allowInstall: z.boolean().default(false),
       })
       .prefault({}),
+    /**
+     * History for the console's charts and KPI tiles, and for Grafana. The gateway always keeps a
+     * short history of its own (SQLite); InfluxDB 1.x, when configured, gets every sensor value,
+     * incident transition and notification outcome, in batches, buffered on disk while it is away.
+     */
+    telemetry: z
+      .strictObject({
+        influx: z
+          .strictObject({
+            /** http://host:8086 */
+            url: z.string().url(),
+            database: z
+              .string()
+              .regex(/^[A-Za-z0-9_-]{1,64}$/)
+              .default('vigie'),
+            /** Created (and made the default) on first start, with `retention` as its duration. */
+            retentionPolicy: z
+              .string()
+              .regex(/^[A-Za-z0-9_-]{1,64}$/)
+              .default('vigie'),
+            retention: duration('30d'),
+            username: z.string().optional(),
+            password: z.string().optional(),
+            /** A batch goes when it has this many points, or when `flushInterval` has passed. */
+            batchSize: z.number().int().min(1).max(50_000).default(1000),
+            flushInterval: duration('1s'),
+            timeout: duration('5s'),
+            /** Points waiting for InfluxDB, on disk (default {dataDir}/telemetry). */
+            bufferDir: z.string().min(1).optional(),
+            /** Past this, the oldest buffered points are dropped (and counted). */
+            maxBufferBytes: z
+              .number()
+              .int()
+              .min(64 * 1024)
+              .default(64 * 1024 * 1024),
+          })
+          .optional(),
+        /** The gateway's own history (SQLite), always kept: the fallback when InfluxDB is not configured or away. */
+        history: z
+          .strictObject({
+            retention: duration('48h'),
+            /** A value that changes is recorded at most this often per device and field; a state change always is. */
+            minInterval: duration('10s'),
+          })
+          .prefault({}),
+      })
+      .prefault({}),
+    /** The live console (dashboards/console), served at /console. */
+    console: z.strictObject({ enabled: z.boolean().default(true) }).prefault({}),
     /** The demo starts the device simulator with this scenario. */
     simulator: z
       .strictObject({
@@ -362,4 +411,6 @@ export type SmsChannelConfig = z.output<typeof smsChannel>;
 export type VoiceChannelConfig = z.output<typeof voiceChannel>;
 export type ModemChannelConfig = z.output<typeof modemChannel>;
 export type CrmConfig = Config['crm'];
+export type InfluxConfig = NonNullable<Config['telemetry']['influx']>;
+export type HistoryConfig = Config['telemetry']['history'];
 export type UplinkConfig = NonNullable<Config['uplink']>;

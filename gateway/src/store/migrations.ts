@@ -182,4 +182,17 @@ export const MIGRATIONS: readonly string[] = [
     updated_at INTEGER NOT NULL
   );
   `,
+  // 5: the gateway's own short history of sensor values, for the console's charts when InfluxDB
+  // is not configured or away. Thinned on the way in (telemetry/local-history.ts), pruned by age.
+  `
+  CREATE TABLE samples (
+    device_id TEXT NOT NULL,
+    field TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    value REAL NOT NULL
+  );
+  CREATE INDEX samples_series ON samples (device_id, field, at);
+  CREATE INDEX samples_at ON samples (at);
+  CREATE INDEX incidents_zone_opened ON incidents (zone, opened_at);
+  `,
 ];

@@ -24,6 +24,11 @@ export interface JobPagesDeps {
   /** Language of the pages that belong to nobody (the 404). */
   language: Language;
   logger?: Logger;
+  /**
+   * The console's stylesheet (dashboards/console/theme.css), inlined so the pages look like the
+   * console and still load in one request on a weak phone signal; a plain built-in look without it.
+   */
+  css?: string;
 }
 
 /** A form here is one or two short fields. */
@@ -41,12 +46,18 @@ const HEADERS = {
 
 export function registerJobPages(router: Router, deps: JobPagesDeps): void {
   const logger = (deps.logger ?? silentLogger).child('job-pages');
+  const css = deps.css ?? CSS;
   const notFound = (res: ServerResponse) => {
     const t = PAGE_TEXT[deps.language];
     return send(
       res,
       404,
-      layout(deps.language, t.notFoundTitle, `<h1>${esc(t.notFoundTitle)}</h1><p>${esc(t.notFound)}</p>`),
+      layout(
+        css,
+        deps.language,
+        t.notFoundTitle,
+        `<h1>${esc(t.notFoundTitle)}</h1><p>${esc(t.notFound)}</p>`,
+      ),
     );
   };
 
@@ -55,30 +66,30 @@ export function registerJobPages(router: Router, deps: JobPagesDeps): void {
     if (!page) return notFound(ctx.res);
     const done = ctx.query.get('done');
     const confirmation = isAction(done) ? PAGE_TEXT[page.language].done[done] : undefined;
-    return send(ctx.res, 200, jobPage(page, confirmation));
+    return send(ctx.res, 200, jobPage(css, page, confirmation));
   });
 
   router.add('POST', '/j/:token', null, async (ctx) => {
-    const form = await readForm(ctx, deps.language);
+    const form = await readForm(css, ctx, deps.language);
     if (!form) return undefined;
     const action = form.get('action');
-    if (!isAction(action)) return plain(ctx.res, 400, deps.language);
+    if (!isAction(action)) return plain(css, ctx.res, 400, deps.language);
     const r = deps.jobs.act(ctx.params.token, action);
     const back = relative(ctx.params.token);
     if (r.ok) return redirect(ctx.res, `${back}?done=${action}`);
     logger.debug('job action refused', { action, reason: r.reason });
     if (r.reason === 'not-found') return notFound(ctx.res);
-    return refused(ctx.res, r.language, r.message, back);
+    return refused(css, ctx.res, r.language, r.message, back);
   });
 
   router.add('GET', '/s/:token', null, (ctx) => {
     const page = deps.jobs.surveyView(ctx.params.token);
     if (!page) return notFound(ctx.res);
-    return send(ctx.res, 200, surveyPage(page));
+    return send(ctx.res, 200, surveyPage(css, page));
   });
 
   router.add('POST', '/s/:token', null, async (ctx) => {
-    const form = await readForm(ctx, deps.language);
+    const form = await readForm(css, ctx, deps.language);
     if (!form) return undefined;
     const raw = form.get('score') ?? '';
     const r = deps.jobs.survey(ctx.params.token, /^[0-9]$/.test(raw) ? Number(raw) : NaN);
@@ -86,23 +97,27 @@ export function registerJobPages(router: Router, deps: JobPagesDeps): void {
     // Answered already (a second tap): the page thanks them again with the first answer.
     if (r.ok || r.reason === 'answered') return redirect(ctx.res, back);
     if (r.reason === 'not-found') return notFound(ctx.res);
-    return refused(ctx.res, r.language, r.message, back);
+    return refused(css, ctx.res, r.language, r.message, back);
   });
 }
 
 /** The posted form; undefined when the answer (413, 415) has been written instead. */
-async function readForm(ctx: RequestContext, lang: Language): Promise<URLSearchParams | undefined> {
+async function readForm(
+  css: string,
+  ctx: RequestContext,
+  lang: Language,
+): Promise<URLSearchParams | undefined> {
   let body: Buffer;
   try {
     body = await readBody(ctx.req, MAX_FORM_BYTES);
   } catch (err) {
     if (!(err instanceof HttpError)) throw err;
-    plain(ctx.res, err.status, lang, err.headers);
+    plain(css, ctx.res, err.status, lang, err.headers);
     return undefined;
   }
   const type = (ctx.req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
   if (type !== 'application/x-www-form-urlencoded') {
-    plain(ctx.res, 415, lang);
+    plain(css, ctx.res, 415, lang);
     return undefined;
   }
   return new URLSearchParams(body.toString('utf8'));
@@ -122,24 +137,25 @@ function isAction(a: string | null): a is TechnicianAction {
 
 /** A request no page of ours sends (a bad form, too large, not a form): a bare refusal. */
 function plain(
+  css: string,
   res: ServerResponse,
   status: number,
   lang: Language,
   headers: Readonly<Record<string, string>> = {},
 ): undefined {
   const t = PAGE_TEXT[lang];
-  return send(res, status, layout(lang, t.refusedTitle, `<h1>${esc(t.refusedTitle)}</h1>`), headers);
+  return send(res, status, layout(css, lang, t.refusedTitle, `<h1>${esc(t.refusedTitle)}</h1>`), headers);
 }
 
-function refused(res: ServerResponse, lang: Language, message: string, back: string): undefined {
+function refused(css: string, res: ServerResponse, lang: Language, message: string, back: string): undefined {
   const t = PAGE_TEXT[lang];
   const body =
     `<h1>${esc(t.refusedTitle)}</h1><p class="warn">${esc(message)}</p>` +
     `<p><a href="${esc(back)}">${esc(t.back)}</a></p>`;
-  return send(res, 409, layout(lang, t.refusedTitle, body));
+  return send(res, 409, layout(css, lang, t.refusedTitle, body));
 }
 
-function jobPage(p: JobPage, confirmation: string | undefined): string {
+function jobPage(css: string, p: JobPage, confirmation: string | undefined): string {
   const t = PAGE_TEXT[p.language];
   const num = (n: number) => new Intl.NumberFormat(p.language, { maximumFractionDigits: 1 }).format(n);
   const rows: [string, string][] = [];
@@ -179,10 +195,10 @@ function jobPage(p: JobPage, confirmation: string | undefined): string {
     (p.notice ? `<p class="warn">${esc(t.refused[p.notice])}</p>` : '') +
     `<dl>${rows.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${v}</dd>`).join('')}</dl>` +
     buttons;
-  return layout(p.language, `${t.job} · ${p.deviceName}`, body);
+  return layout(css, p.language, `${t.job} · ${p.deviceName}`, body);
 }
 
-function surveyPage(p: SurveyPage): string {
+function surveyPage(css: string, p: SurveyPage): string {
   const t: PageText = PAGE_TEXT[p.language];
   const body =
     p.score !== undefined
@@ -191,7 +207,7 @@ function surveyPage(p: SurveyPage): string {
         `<form method="post" class="scores">${[1, 2, 3, 4, 5]
           .map((n) => `<button name="score" value="${n}">${n}</button>`)
           .join('')}</form>`;
-  return layout(p.language, t.surveyTitle, body);
+  return layout(css, p.language, t.surveyTitle, body);
 }
 
 const CSS = `
@@ -211,12 +227,12 @@ button.resolved{background:#2e8540}
 a{color:#1f5fbf}
 `;
 
-function layout(lang: Language, title: string, body: string): string {
+function layout(css: string, lang: Language, title: string, body: string): string {
   return (
     `<!doctype html><html lang="${lang}"><head><meta charset="utf-8">` +
     `<meta name="viewport" content="width=device-width,initial-scale=1">` +
-    `<meta name="robots" content="noindex"><title>${esc(title)}</title><style>${CSS}</style></head>` +
-    `<body>${body}</body></html>`
+    `<meta name="robots" content="noindex"><title>${esc(title)}</title><style>${css}</style></head>` +
+    `<body class="job">${body}</body></html>`
   );
 }
 
