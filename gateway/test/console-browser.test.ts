@@ -6,7 +6,8 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import mqtt, { type MqttClient } from 'mqtt';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from './support/browser.js';
 import { EXAMPLE_RULES, eventually, GatewayProcess, ROOT, tempDir } from './support/gateway-process.js';
 
 // The live console as the people in the control room use it, in a real headless Chromium against
@@ -16,7 +17,6 @@ import { EXAMPLE_RULES, eventually, GatewayProcess, ROOT, tempDir } from './supp
 // a phone, and a lost connection caught up. `VIGIE_SCREENSHOT_DIR=docs` refreshes the README's
 // pictures (docs/console-*.png).
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARTIFACTS = process.env.VIGIE_ARTIFACTS ?? join(ROOT, '.tmp/artifacts');
 const OPERATOR = 'console-operator-token-0123456789abcdef';
 const VIEWER = 'console-viewer-token-0123456789abcdef';
@@ -154,18 +154,7 @@ describe('live console in a real browser', () => {
         ts: now - k * 15_000,
       });
     }
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-        '--disable-quic',
-      ],
-    });
+    browser = await launchChromium();
     ({ page } = await newPage());
   });
 

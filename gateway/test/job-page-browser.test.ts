@@ -3,7 +3,8 @@ import { copyFileSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import mqtt from 'mqtt';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from './support/browser.js';
 import { startSmtp } from './support/engage-site.js';
 import { FakeTwilio } from './support/fake-twilio.js';
 import { eventually, GatewayProcess, ROOT, tempDir } from './support/gateway-process.js';
@@ -14,7 +15,6 @@ import { PASSWORD, PHONES, SITE, writeServiceSite } from './support/service-site
 // browser (headless Chromium at 360 x 740), in the console's look, tapped through accept, on my
 // way, arrived and resolved. `VIGIE_SCREENSHOT_DIR=docs` refreshes the README's picture.
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARTIFACTS = process.env.VIGIE_ARTIFACTS ?? join(ROOT, '.tmp/artifacts');
 
 describe('technician job page in a phone browser', () => {
@@ -57,18 +57,7 @@ describe('technician job page in a phone browser', () => {
       crm: { type: 'directory', csv: files.csv },
     });
     await gw.start();
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-        '--disable-quic',
-      ],
-    });
+    browser = await launchChromium();
     page = await browser.newPage({
       viewport: { width: 360, height: 740 },
       deviceScaleFactor: 2,

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { copyFileSync, cpSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from './support/browser.js';
 import { hashPassword } from '../src/listen/credentials.js';
 import {
   ADMIN_TOKEN,
@@ -18,7 +19,6 @@ import {
 // `VIGIE_SCREENSHOT=docs/node-red-example-flow.png npm test -- node-red-editor` refreshes the
 // README's picture from this very test.
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const EXAMPLES = join(EXAMPLE_RULES, '../node-red/examples');
 const USER = { username: 'integrator', password: 'editor-password-for-tests' };
 
@@ -80,18 +80,7 @@ describe('Node-RED editor in a real browser', () => {
       );
       return l.length === 9;
     });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-        '--disable-quic',
-      ],
-    });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1900, height: 700 } });
   });
 

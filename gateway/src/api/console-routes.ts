@@ -24,13 +24,13 @@ export function registerConsoleRoutes(router: Router, ports: ApiPorts, now: () =
     const field = query.get('field');
     if (field === null || !FIELD.test(field))
       throw bad('field must name one value of the device, like celsius');
-    const { since, until } = window(query, 6 * HOUR, now());
+    const { since, until } = timeWindow(query, 6 * HOUR, now());
     return { body: await ports.history.series(device.id, field, since, until) };
   });
 
   router.add('GET', '/api/v1/kpis', 'viewer', async ({ query }) => {
     only(query, ['since', 'until']);
-    const { since, until } = window(query, 24 * HOUR, now());
+    const { since, until } = timeWindow(query, 24 * HOUR, now());
     return { body: await ports.history.kpis(since, until) };
   });
 
@@ -49,7 +49,7 @@ function only(query: URLSearchParams, allowed: readonly string[]): void {
     if (!allowed.includes(key)) throw bad(`unknown query parameter "${key}" (use ${allowed.join(', ')})`);
 }
 
-function window(query: URLSearchParams, span: number, now: number): { since: number; until: number } {
+function timeWindow(query: URLSearchParams, span: number, now: number): { since: number; until: number } {
   const until = epoch(query.get('until'), 'until') ?? now;
   const since = epoch(query.get('since'), 'since') ?? until - span;
   if (since >= until) throw bad('since must be before until');

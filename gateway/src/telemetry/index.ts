@@ -1,4 +1,4 @@
-import type { Database } from 'better-sqlite3';
+import type { Database, Statement } from 'better-sqlite3';
 import { join } from 'node:path';
 import type { SensorEvent } from '../../../rules/src/model.js';
 import type { Config } from '../config/schema.js';
@@ -48,12 +48,19 @@ export class Telemetry {
   private readonly tail: TimelineTail;
   private readonly timers: NodeJS.Timeout[] = [];
   private forwarding: Promise<void> | undefined;
+  private readonly cursorSql: Record<'get' | 'set', Statement>;
 
   constructor(private readonly d: TelemetryDeps) {
     const logger = d.logger;
     this.history = new LocalHistory(d.db, d.config.history, logger);
     this.devices = new Map(d.site.devices.map((x) => [x.id, { zone: x.zone, kind: x.kind }]));
     this.tail = new TimelineTail(d.db);
+    this.cursorSql = {
+      get: d.db.prepare('SELECT value FROM meta WHERE key = ?'),
+      set: d.db.prepare(
+        'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+      ),
+    };
     const influx = d.config.influx;
     if (influx) {
       this.writer = new InfluxWriter(
@@ -134,16 +141,11 @@ export class Telemetry {
   }
 
   private cursor(): number {
-    const row = this.d.db.prepare('SELECT value FROM meta WHERE key = ?').get(CURSOR_KEY) as
-      { value: string } | undefined;
+    const row = this.cursorSql.get.get(CURSOR_KEY) as { value: string } | undefined;
     return row ? Number(row.value) : 0;
   }
 
   private saveCursor(seq: number): void {
-    this.d.db
-      .prepare(
-        'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
-      )
-      .run(CURSOR_KEY, String(seq));
+    this.cursorSql.set.run(CURSOR_KEY, String(seq));
   }
 }
