@@ -1,6 +1,7 @@
 import { NotFoundError, VigieError } from '../core/errors.js';
 import type { ApiPorts } from './ports.js';
 import type { Router } from './router.js';
+import { FIELD_NAME } from '../telemetry/model.js';
 
 // What the live console reads besides incidents and devices: who is logged in, a device's recent
 // values for its chart, the KPI tiles, and whether telemetry is flowing.
@@ -8,7 +9,6 @@ import type { Router } from './router.js';
 const HOUR = 3_600_000;
 /** A chart or a KPI window spans at most this much. */
 const MAX_SPAN = 400 * 24 * HOUR;
-export const FIELD = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 
 const bad = (message: string) => new VigieError('VIGIE_ERR_BAD_REQUEST', message);
 
@@ -22,7 +22,7 @@ export function registerConsoleRoutes(router: Router, ports: ApiPorts, now: () =
     const device = ports.devices.get(params.id);
     if (!device) throw new NotFoundError(`device ${params.id}`);
     const field = query.get('field');
-    if (field === null || !FIELD.test(field))
+    if (field === null || !FIELD_NAME.test(field))
       throw bad('field must name one value of the device, like celsius');
     const { since, until } = timeWindow(query, 6 * HOUR, now());
     return { body: await ports.history.series(device.id, field, since, until) };

@@ -3,7 +3,7 @@ import type { InfluxConfig } from '../config/schema.js';
 import { VigieError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import { influxClient } from './influx-client.js';
-import type { HistorySeries } from './model.js';
+import { FIELD_NAME, type HistorySeries } from './model.js';
 import type { Durations } from './store-kpis.js';
 
 /*
@@ -11,7 +11,6 @@ import type { Durations } from './store-kpis.js';
  * throws when InfluxDB cannot answer: the caller (history-reader.ts) falls back to the gateway's store.
  */
 
-const FIELD = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 /** A chart is a few hundred pixels wide: more points than this draw nothing more. */
 const BUCKETS = 300;
 /** Booleans are not averaged (mean() refuses them): the latest state changes, raw. */
@@ -46,7 +45,7 @@ export class InfluxReader {
 
   /** A device's field over [since, until]: numbers averaged into at most ~300 buckets, booleans raw as 1/0. */
   async series(device: string, field: string, since: number, until: number): Promise<HistorySeries> {
-    if (!FIELD.test(field))
+    if (!FIELD_NAME.test(field))
       throw new VigieError(
         'VIGIE_ERR_BAD_REQUEST',
         `field must be a name (letters, digits, _): ${field.slice(0, 80)}`,

@@ -19,6 +19,9 @@
 
 export type FieldValue = number | boolean | string;
 
+/** A field name a chart may ask for: also what keeps it safe inside an InfluxQL query. */
+export const FIELD_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
+
 export type Measurement = 'sensor' | 'incident' | 'notification';
 
 export interface TelemetryPoint {

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stopChild } from './child.js';
-import { freePort } from './ports.js';
+import { onFreePorts, waitForHttp } from './ports.js';
 
 /**
  * A real InfluxDB 1.x (`influxd`, Debian package `influxdb`) on loopback ports, its data in a temp
@@ -21,17 +21,10 @@ export class Influxd {
 
   static async start(): Promise<Influxd> {
     const dir = mkdtempSync(join(tmpdir(), 'vigie-influx-'));
-    // A free port can be taken by another process between the probe and the bind: try fresh ones.
-    for (let attempt = 1; ; attempt++) {
-      const s = new Influxd(await freePort(), await freePort(), dir);
-      try {
-        await s.launch();
-        return s;
-      } catch (err) {
-        await s.stop();
-        if (attempt >= 3 || !/address already in use/i.test(String(err))) throw err;
-      }
-    }
+    return onFreePorts(
+      (a, b) => new Influxd(a, b, dir),
+      (s) => s.launch(),
+    );
   }
 
   get url(): string {
@@ -116,19 +109,13 @@ export class Influxd {
   }
 
   /** Ready when `/ping` answers 204, not merely when the port is open. */
-  private async ready(timeoutMs = 20_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      try {
-        const r = await fetch(`${this.url}/ping`);
-        if (r.status === 204) return;
-      } catch {
-        /* not up yet */
-      }
-      if (Date.now() > deadline)
-        throw new Error(`influxd not ready after ${timeoutMs} ms: ${this.logs.join('').slice(-2000)}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
+  private ready(): Promise<void> {
+    return waitForHttp(
+      `${this.url}/ping`,
+      (s) => s === 204,
+      20_000,
+      () => this.logs.join('').slice(-2000),
+    );
   }
 }
 

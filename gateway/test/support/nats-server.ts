@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stopChild } from './child.js';
-import { freePort } from './ports.js';
+import { onFreePorts, waitForHttp } from './ports.js';
 
 /**
  * A real nats-server with JetStream on a loopback port, its store in a temp dir that survives a
@@ -21,17 +21,10 @@ export class NatsServer {
 
   static async start(): Promise<NatsServer> {
     const dir = mkdtempSync(join(tmpdir(), 'vigie-nats-'));
-    // A free port can be taken by another process between the probe and the bind: try fresh ones.
-    for (let attempt = 1; ; attempt++) {
-      const s = new NatsServer(await freePort(), await freePort(), dir);
-      try {
-        await s.launch();
-        return s;
-      } catch (err) {
-        await s.stop();
-        if (attempt >= 3 || !/address already in use/i.test(String(err))) throw err;
-      }
-    }
+    return onFreePorts(
+      (a, b) => new NatsServer(a, b, dir),
+      (s) => s.launch(),
+    );
   }
 
   get url(): string {
@@ -88,18 +81,12 @@ export class NatsServer {
   }
 
   /** Ready when JetStream answers on the monitoring port, not merely when the port is open. */
-  private async ready(timeoutMs = 15_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      try {
-        const r = await fetch(`http://127.0.0.1:${this.monitorPort}/healthz?js-enabled-only=true`);
-        if (r.ok) return;
-      } catch {
-        /* not up yet */
-      }
-      if (Date.now() > deadline)
-        throw new Error(`nats-server not ready after ${timeoutMs} ms: ${this.logs.join('')}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
+  private ready(): Promise<void> {
+    return waitForHttp(
+      `http://127.0.0.1:${this.monitorPort}/healthz?js-enabled-only=true`,
+      (s) => s >= 200 && s < 300,
+      15_000,
+      () => this.logs.join('').slice(-2000),
+    );
   }
 }
