@@ -106,6 +106,23 @@ const consoleChannel = z.strictObject({
   type: z.literal('console'),
 });
 
+/**
+ * A siren or strobe on a relay wired to a GPIO line of the gateway: on from the step that names it
+ * until the incident is acknowledged or resolved, or `maxOn` has passed.
+ */
+const relayChannel = z.strictObject({
+  type: z.literal('relay'),
+  /** Line number in the GPIO chip's numbering (BCM on a Raspberry Pi). */
+  pin: z.number().int().min(0).max(1023),
+  /** The relay closes when the line is driven low (many opto-isolated relay boards). */
+  activeLow: z.boolean().default(false),
+  /** steady: on the whole time; pulse: `period` on, `period` off (an intermittent siren, a strobe driver). */
+  pattern: z.enum(['steady', 'pulse']).default('steady'),
+  period: duration('1s'),
+  /** Never on longer than this for one alarm: a siren nobody can stop is a nuisance, not a safety. */
+  maxOn: duration('3m'),
+});
+
 export const channelSchema = z.discriminatedUnion('type', [
   webhookChannel,
   emailChannel,
@@ -113,6 +130,7 @@ export const channelSchema = z.discriminatedUnion('type', [
   voiceChannel,
   modemChannel,
   consoleChannel,
+  relayChannel,
 ]);
 
 /** First path segments the gateway's own routes use (a Node-RED path there would shadow them). */
@@ -260,7 +278,12 @@ export const configSchema = z
         token: z.string().optional(),
         /** Streams the gateway creates if missing (or checks). */
         streams: z
-          .strictObject({ events: z.string().default('VIGIE'), contactCenter: z.string().default('CC') })
+          .strictObject({
+            events: z.string().default('VIGIE'),
+            contactCenter: z.string().default('CC'),
+            /** The last heartbeat of each gateway (vigie.*.gateway.>), one message per subject. */
+            gateways: z.string().default('VIGIE_GATEWAYS'),
+          })
           .prefault({}),
         /** JetStream's duplicate window on streams the gateway creates: a replay within it is dropped. */
         duplicateWindow: duration('10m'),
@@ -357,6 +380,56 @@ export const configSchema = z
       .prefault({}),
     /** The live console (dashboards/console), served at /console. */
     console: z.strictObject({ enabled: z.boolean().default(true) }).prefault({}),
+    /** The gateway's GPIO lines (site devices with `gpio`, relay channels). */
+    gpio: z
+      .strictObject({
+        /**
+         * Where line 0 of the GPIO chip is in the kernel's sysfs numbering: `auto` reads it from
+         * /sys/class/gpio (512 on Raspberry Pi kernels 6.6 and later, 0 before).
+         */
+        chipBase: z.union([z.literal('auto'), z.number().int().min(0)]).default('auto'),
+        /** How pull-up/down resistors are set (sysfs cannot): Raspberry Pi OS's `pinctrl`, older `raspi-gpio`, or `none`. */
+        pullCommand: z.enum(['pinctrl', 'raspi-gpio', 'none']).default('pinctrl'),
+        /** How often inputs are read back to catch an edge the kernel missed. */
+        resync: duration('5s'),
+      })
+      .prefault({}),
+    /** The gateway watching itself: heartbeats out, its own trouble raised as incidents. */
+    watch: z
+      .strictObject({
+        enabled: z.boolean().default(true),
+        /** Heartbeat period on NATS (vigie.{site}.gateway.heartbeat) and MQTT (vigie/{site}/gateway/heartbeat). */
+        heartbeat: duration('15s'),
+        /** How often the checks run. */
+        interval: duration('5s'),
+        /** Free space on the data directory's disk below either limit is a problem. */
+        disk: z
+          .strictObject({
+            minFreeBytes: z
+              .number()
+              .int()
+              .min(0)
+              .default(256 * 1024 * 1024),
+            minFreePercent: z.number().min(0).max(100).default(5),
+          })
+          .prefault({}),
+        /** The wall clock moving this much more or less than the monotonic clock between two checks. */
+        clockJump: duration('2m'),
+        /** The MQTT broker (external, or the embedded one's listener) unreachable this long. */
+        brokerDown: duration('30s'),
+        /** The NATS uplink disconnected this long (its outbox keeps everything meanwhile). */
+        uplinkDown: duration('5m'),
+        /** Who hears about the gateway's own trouble: `team:ID`, `person:ID` or `oncall:ID` of the site. */
+        notify: z.array(z.string().min(1)).default([]),
+        /** Channels, all at once; absent: each person's channels for the severity, the next one when one fails. */
+        via: z.array(z.string().min(1)).optional(),
+        /**
+         * Channels tried in turn when the incident store itself fails (nothing can be queued): the
+         * default is every modem channel, then SMS, e-mail and webhook channels.
+         */
+        fallback: z.array(z.string().min(1)).optional(),
+      })
+      .prefault({}),
     /** The demo starts the device simulator with this scenario. */
     simulator: z
       .strictObject({
@@ -410,6 +483,9 @@ export type EmailChannelConfig = z.output<typeof emailChannel>;
 export type SmsChannelConfig = z.output<typeof smsChannel>;
 export type VoiceChannelConfig = z.output<typeof voiceChannel>;
 export type ModemChannelConfig = z.output<typeof modemChannel>;
+export type RelayChannelConfig = z.output<typeof relayChannel>;
+export type GpioConfig = Config['gpio'];
+export type WatchConfig = Config['watch'];
 export type CrmConfig = Config['crm'];
 export type InfluxConfig = NonNullable<Config['telemetry']['influx']>;
 export type HistoryConfig = Config['telemetry']['history'];

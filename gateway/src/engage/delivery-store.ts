@@ -45,6 +45,20 @@ export class DeliveryStore {
     };
   }
 
+  /**
+   * Incidents still open (nobody acknowledged, nothing cleared) that reached `channel`, with when it
+   * first did: what a relay (a siren) was sounding for when the gateway stopped.
+   */
+  reachedAndOpen(channel: string): { incidentId: string; since: number }[] {
+    return this.db
+      .prepare(
+        `SELECT d.incident_id AS incidentId, MIN(d.delivered_at) AS since FROM deliveries d
+         JOIN incidents i ON i.id = d.incident_id
+         WHERE d.channel = ? AND d.state = 'delivered' AND i.state = 'open' GROUP BY d.incident_id`,
+      )
+      .all(channel) as { incidentId: string; since: number }[];
+  }
+
   due(now: number, limit: number): DeliveryRow[] {
     return this.s.due.all(now, limit) as DeliveryRow[];
   }

@@ -8,6 +8,8 @@ import { EmailChannel } from './channels/email.js';
 import { SmsChannel } from './channels/sms.js';
 import { VoiceChannel } from './channels/voice.js';
 import { ModemChannel } from './channels/modem.js';
+import { RelayChannel } from './channels/relay.js';
+import type { PinFactory } from '../io/gpio.js';
 import type { LiveHub } from './live-hub.js';
 import type { PromptSource } from './voice/prompt-source.js';
 
@@ -18,6 +20,8 @@ export interface ChannelDeps {
   /** config `http.publicUrl`: where providers post callbacks and fetch prompts. */
   publicUrl?: string;
   prompts?: PromptSource;
+  /** The gateway's GPIO lines (relay channels). */
+  gpio?: PinFactory;
   /** Another configured channel by name (an SMS channel's modem fallback). */
   channel?: (name: string) => Channel | undefined;
 }
@@ -32,6 +36,7 @@ const FACTORIES: { [K in ChannelConfig['type']]: Factory<Extract<ChannelConfig, 
   sms: (name, cfg, deps) => new SmsChannel(name, cfg, deps),
   voice: (name, cfg, deps) => new VoiceChannel(name, cfg, deps),
   modem: (name, cfg, deps) => new ModemChannel(name, cfg, deps),
+  relay: (name, cfg, deps) => new RelayChannel(name, cfg, deps),
 };
 
 /**
@@ -65,6 +70,8 @@ function build(name: string, cfg: ChannelConfig, deps: ChannelDeps): Channel {
       return FACTORIES.voice(name, cfg, deps);
     case 'modem':
       return FACTORIES.modem(name, cfg, deps);
+    case 'relay':
+      return FACTORIES.relay(name, cfg, deps);
   }
 }
 
@@ -72,7 +79,10 @@ function rank(c: ChannelConfig): number {
   return c.type === 'modem' ? 0 : 1;
 }
 
-/** Names of the channels of type `console` (they address a team once instead of each member). */
+/**
+ * Names of the channels that address a place, not a phone: the console board and relays (a siren).
+ * A step sends on them once per team or person as written instead of once per member.
+ */
 export function consoleChannelNames(channels: ReadonlyMap<string, Channel>): string[] {
-  return [...channels.values()].filter((c) => c.type === 'console').map((c) => c.name);
+  return [...channels.values()].filter((c) => c.type === 'console' || c.type === 'relay').map((c) => c.name);
 }

@@ -45,6 +45,7 @@ export function testSite(): Site {
     templates: {},
     technicians: [],
     dispatch: {},
+    lines: {},
     kinds: {},
     devices: [door, fridge],
     people: [

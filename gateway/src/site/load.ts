@@ -17,10 +17,12 @@ import type {
   Person,
   Policy,
   PolicyTier,
+  SerialLine,
   Site,
   Technician,
 } from './model.js';
 import { parseLocalDateTime, siteFileSchema, type SiteFile } from './schema.js';
+import { buildGpio, buildLines, buildSerial, checkHardwareUnique } from './load-hardware.js';
 
 type Path = readonly (string | number)[];
 type Report = (path: Path, message: string, onKey?: boolean) => void;
@@ -131,7 +133,11 @@ function build(f: SiteFile, dir: string, report: Report): Site {
     if (BUILTIN_ADAPTERS[name]) report(['adapters', name], `"${name}" is a built-in adapter`, true);
     adapters[name] = spec;
   }
-  const devices = f.devices.map((d, i) => buildDevice(f.site, d, ['devices', i], kinds, adapters, report));
+  const lines = buildLines(f, report);
+  const devices = f.devices.map((d, i) =>
+    buildDevice(f.site, d, ['devices', i], kinds, adapters, lines, report),
+  );
+  checkHardwareUnique(f.devices, lines, report);
   checkUnique(
     f.devices.map((d) => d.id),
     'devices',
@@ -209,6 +215,7 @@ function build(f: SiteFile, dir: string, report: Report): Site {
     policies,
     technicians,
     dispatch,
+    lines,
   };
 }
 
@@ -526,6 +533,7 @@ function buildDevice(
   path: Path,
   kinds: Readonly<Record<string, KindSpec>>,
   adapters: Readonly<Record<string, AdapterSpec>>,
+  lines: Readonly<Record<string, SerialLine>>,
   report: Report,
 ): Device {
   const kind = kinds[d.kind];
@@ -560,6 +568,10 @@ function buildDevice(
     else if (kind) checkAdapterFits(adapter, spec, d.kind, kind, [...path, 'source', 'adapter'], report);
     out.source = { topic, adapter };
   }
+  const gpio = buildGpio(d, kind, path, report);
+  if (gpio) out.gpio = gpio;
+  const line = buildSerial(d, kind, lines, path, report);
+  if (line) out.line = line;
   return out;
 }
 

@@ -24,6 +24,85 @@ export interface DeviceSource {
   adapter: string;
 }
 
+/** A contact wired to one of the gateway's GPIO lines (door contact, panic button, cabinet switch). */
+export interface GpioInput {
+  /** Line number in the GPIO chip's own numbering (BCM on a Raspberry Pi: GPIO17 is 17). */
+  pin: number;
+  /** The contact is active (door open, button pressed) while the line reads 0. */
+  activeLow: boolean;
+  /** Bias resistor, set at start where the platform lets us (pinctrl / raspi-gpio); `none` leaves it. */
+  pull: 'up' | 'down' | 'none';
+  /** A change counts once the line has held it this long: contacts bounce. */
+  debounceMs: number;
+  /** The kind's boolean field the line drives (door: open, button: pressed, aed: present). */
+  field: string;
+  /** The field's value while the contact is active (false for an AED `present` switch that opens). */
+  activeValue: boolean;
+}
+
+export type ModbusType = 'int16' | 'uint16' | 'int32' | 'uint32' | 'float32';
+
+/** One value read from a Modbus RTU slave into a field of the device's kind. */
+export interface ModbusRegister {
+  field: string;
+  /** Function 03 (holding registers) or 04 (input registers). */
+  table: 'holding' | 'input';
+  /** Register address as sent on the wire (0-based). */
+  address: number;
+  /** 32-bit types span two registers. */
+  type: ModbusType;
+  /** Which register of a 32-bit value comes first; `big` (high word first) is the Modbus habit. */
+  wordOrder: 'big' | 'little';
+  /** value = raw * scale + offset (a probe sending tenths of a degree: scale 0.1). */
+  scale: number;
+  offset: number;
+  /** Raw value (as a string) -> field value: an appliance's status register 0/1/2 -> ok/fault/off. */
+  map?: Readonly<Record<string, string | number | boolean>>;
+}
+
+/** How a device on a serial line is read (site file: the device's `line`). */
+export interface LineSource {
+  /** Id of the serial line (site file `lines`). */
+  line: string;
+  /** Text lines: the value of the line's device field that designates this device (default: its id). */
+  match: string;
+  /** Modbus RTU: slave address 1..247. */
+  unit?: number;
+  /** Modbus RTU: how often the device is polled. */
+  pollMs?: number;
+  registers: readonly ModbusRegister[];
+  /** Values sent with every reading, for fields the line does not carry (an appliance's serial number). */
+  fixed: Readonly<Record<string, string | number | boolean>>;
+}
+
+/** A serial port of the gateway (RS-232, RS-485 through a USB adapter or a HAT) and how it talks. */
+export interface SerialLine {
+  id: string;
+  /** /dev/ttyUSB0, /dev/ttyAMA0, or better /dev/serial/by-id/... (stable across reboots). */
+  path: string;
+  baudRate: number;
+  dataBits: 7 | 8;
+  parity: 'none' | 'even' | 'odd';
+  stopBits: 1 | 2;
+  protocol: 'lines' | 'modbus-rtu';
+  /** Lines: what ends a record (default "\n"; a trailing "\r" is dropped). */
+  delimiter: string;
+  /** Lines: each line is a JSON object, or matches `regex` whose named groups are the fields. */
+  format: 'json' | 'regex';
+  regex?: string;
+  /** Lines: the JSON key or regex group naming the device; absent when one device has the line to itself. */
+  deviceField?: string;
+  /** Lines: a longer record is dropped (and counted) instead of growing without end. */
+  maxLineBytes: number;
+  /** Modbus: how long a slave has to answer, and how many times a request is retried. */
+  timeoutMs: number;
+  retries: number;
+  /** Modbus: a device that fails this many polls in a row is reported offline. */
+  offlineAfter: number;
+  /** Modbus: default poll period of the line's devices. */
+  pollMs: number;
+}
+
 export interface Device {
   id: string;
   kind: string;
@@ -40,6 +119,10 @@ export interface Device {
   /** MQTT credentials: username defaults to the device id. The password is stored hashed only. */
   credentials?: { username: string; passwordHash: string };
   source?: DeviceSource;
+  /** Read from a GPIO line of the gateway instead of MQTT. */
+  gpio?: GpioInput;
+  /** Read from a serial line of the gateway instead of MQTT. */
+  line?: LineSource;
 }
 
 export type Language = 'en' | 'fr';
@@ -203,4 +286,6 @@ export interface Site {
   templates: Templates;
   technicians: readonly Technician[];
   dispatch: Readonly<Record<string, DispatchProfile>>;
+  /** Serial lines of the gateway, by id. */
+  lines: Readonly<Record<string, SerialLine>>;
 }

@@ -58,6 +58,58 @@ const location = z.strictObject({
   label: z.string().optional(),
 });
 
+// A bare number is accepted so the loader can say why it is wrong (seconds? ms?).
+const duration = z.union([z.string(), z.number()]);
+
+const gpioInput = z.strictObject({
+  pin: z.number().int().min(0).max(1023),
+  activeLow: z.boolean().default(false),
+  pull: z.enum(['up', 'down', 'none']).default('none'),
+  debounce: duration.default('50ms'),
+  /** Default: the kind's only required boolean field. */
+  field: fieldName.optional(),
+  activeValue: z.boolean().default(true),
+});
+
+const modbusRegister = z.strictObject({
+  field: fieldName,
+  table: z.enum(['holding', 'input']).default('holding'),
+  address: z.number().int().min(0).max(65535),
+  type: z.enum(['int16', 'uint16', 'int32', 'uint32', 'float32']).default('int16'),
+  wordOrder: z.enum(['big', 'little']).default('big'),
+  scale: z.number().default(1),
+  offset: z.number().default(0),
+  map: z.record(z.string(), scalar).optional(),
+});
+
+const lineSource = z.strictObject({
+  /** Id of the serial line (`lines`). */
+  id: z.string().min(1),
+  match: z.string().min(1).max(64).optional(),
+  unit: z.number().int().min(1).max(247).optional(),
+  poll: duration.optional(),
+  registers: z.array(modbusRegister).default([]),
+  fixed: z.record(fieldName, scalar).default({}),
+});
+
+const serialLine = z.strictObject({
+  path: z.string().min(1),
+  baudRate: z.number().int().min(50).max(4_000_000).default(9600),
+  dataBits: z.union([z.literal(7), z.literal(8)]).default(8),
+  parity: z.enum(['none', 'even', 'odd']).default('none'),
+  stopBits: z.union([z.literal(1), z.literal(2)]).default(1),
+  protocol: z.enum(['lines', 'modbus-rtu']),
+  delimiter: z.string().min(1).max(8).default('\n'),
+  format: z.enum(['json', 'regex']).default('json'),
+  regex: z.string().min(1).max(1024).optional(),
+  deviceField: z.string().min(1).max(64).optional(),
+  maxLineBytes: z.number().int().min(16).max(65536).default(1024),
+  timeout: duration.default('500ms'),
+  retries: z.number().int().min(0).max(10).default(2),
+  offlineAfter: z.number().int().min(1).max(1000).default(3),
+  poll: duration.default('10s'),
+});
+
 const device = z.strictObject({
   id,
   kind: z.string().min(1),
@@ -74,12 +126,12 @@ const device = z.strictObject({
   serial: z.string().min(1).max(64).optional(),
   credentials: z.strictObject({ username: id.optional(), passwordHash: z.string() }).optional(),
   source: z.strictObject({ topic: z.string().min(1).max(256), adapter: z.string().min(1) }).optional(),
+  gpio: gpioInput.optional(),
+  line: lineSource.optional(),
 });
 
 const language = z.enum(['en', 'fr']);
 const channelList = z.array(z.string().min(1));
-// A bare number is accepted so the loader can say why it is wrong (seconds? ms?).
-const duration = z.union([z.string(), z.number()]);
 
 const LOCAL_DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})$/;
 
@@ -234,6 +286,7 @@ export const siteFileSchema = z.strictObject({
   templates: templatesSchema,
   technicians: z.array(technician).default([]),
   dispatch: z.record(id, dispatchProfile).default({}),
+  lines: z.record(id, serialLine).default({}),
 });
 
 export type SiteFile = z.output<typeof siteFileSchema>;

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { SerialLink } from '../../src/engage/modem/at-modem.js';
 import { decodeGsm, encodeGsm, toGsmText } from '../../src/engage/modem/gsm-text.js';
-import { openSerialPort } from '../../src/engage/modem/serial-port.js';
+import { openSerialPort } from '../../src/io/serial-port.js';
 
 /*
  * A GSM modem on the far end of a pty, strict the way a module's firmware is (3GPP TS 27.005/27.007):

@@ -1,9 +1,8 @@
-import type { EventEmitter } from 'node:events';
 import type { Logger } from '../../core/log.js';
 import { AtCommands, ModemError } from './at-commands.js';
 import { parseCmgl, parseCmgr, parseCmti, type StoredSms } from './at-parse.js';
 import { encodeGsm, toGsmText } from './gsm-text.js';
-import { openSerialPort } from './serial-port.js';
+import { openSerialPort, type SerialLink } from '../../io/serial-port.js';
 
 /*
  * A GSM modem sending and receiving text-mode SMS (3GPP TS 27.005) over a serial link. The link is
@@ -15,12 +14,7 @@ import { openSerialPort } from './serial-port.js';
 export { ModemError, type ModemFailure } from './at-commands.js';
 
 /** What the driver needs of a SerialPort (unit tests give a fake). Emits `data`, `close`, `error`. */
-export interface SerialLink extends EventEmitter {
-  readonly isOpen: boolean;
-  open(cb: (err: Error | null) => void): void;
-  write(data: Buffer, cb: (err: Error | null | undefined) => void): boolean;
-  close(cb?: (err: Error | null) => void): void;
-}
+export type { SerialLink } from '../../io/serial-port.js';
 
 export type ModemState = 'stopped' | 'connecting' | 'initialising' | 'ready' | 'offline';
 

@@ -1,7 +1,7 @@
 import { read } from 'node:fs';
 import { promisify } from 'node:util';
 import { SerialPort } from 'serialport';
-import type { SerialLink } from './at-modem.js';
+import type { EventEmitter } from 'node:events';
 
 // serialport@13 on Linux (bindings-cpp unix-read) retries a read that returned 0 bytes at once, for
 // ever. A tty reads 0 bytes only once it has hung up (USB modem unplugged, the far end of a pty
@@ -9,6 +9,22 @@ import type { SerialLink } from './at-modem.js';
 // land while the read was parked on the poller. Here 0 bytes is the disconnect it is.
 
 const fsRead = promisify(read);
+
+/** The part of a SerialPort the modem and the serial sensor lines use (tests pass an emulator). */
+export interface SerialLink extends EventEmitter {
+  readonly isOpen: boolean;
+  open(cb: (err: Error | null) => void): void;
+  write(data: Buffer, cb: (err: Error | null | undefined) => void): boolean;
+  close(cb?: (err: Error | null) => void): void;
+}
+
+/** Line settings of an RS-232/RS-485 port; 8N1 when left out. */
+export interface SerialSettings {
+  baudRate: number;
+  dataBits?: 5 | 6 | 7 | 8;
+  parity?: 'none' | 'even' | 'odd';
+  stopBits?: 1 | 2;
+}
 
 interface LinuxPort {
   fd: number | null;
@@ -66,7 +82,8 @@ const binding = {
 };
 
 /** A SerialPort (not opened yet) that reports a hang-up as a close. */
-export function openSerialPort(path: string, baudRate: number): SerialLink {
-  const options = { path, baudRate, autoOpen: false, binding };
+export function openSerialPort(path: string, settings: number | SerialSettings): SerialLink {
+  const line = typeof settings === 'number' ? { baudRate: settings } : settings;
+  const options = { path, ...line, autoOpen: false, binding };
   return new SerialPort(options as unknown as ConstructorParameters<typeof SerialPort>[0]);
 }
