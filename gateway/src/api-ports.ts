@@ -25,6 +25,10 @@ export function buildApiPorts(d: {
   /** Whether the embedded Node-RED is up; absent when it is not enabled. */
   nodeRedUp?: () => boolean;
   telemetry: Pick<Telemetry, 'reader' | 'status'>;
+  /** GPIO and serial lines: is each open and answering? */
+  hardware?: () => readonly { name: string; ok: boolean; detail?: string }[];
+  /** The self-watch's problems right now (disk-low, broker-down...). */
+  problems?: () => readonly string[];
 }): ApiPorts {
   const view = (dev: Device): DeviceView => {
     const s = d.engine.deviceState(dev.id);
@@ -89,7 +93,11 @@ export function buildApiPorts(d: {
         // Shown, but not part of `ready`: without the editor, events, rules (flow rules included,
         // they run from the store) and alerts all still work, so traffic must keep coming.
         const nodeRed = d.nodeRedUp;
-        return { ready, checks: nodeRed ? { ...core, nodeRed: nodeRed() } : core };
+        const checks: Record<string, boolean> = nodeRed ? { ...core, nodeRed: nodeRed() } : { ...core };
+        // A serial line unplugged is its devices' problem (they go offline and say so), not a
+        // reason to stop traffic to the rest: shown, not part of `ready`.
+        for (const h of d.hardware?.() ?? []) checks[h.name] = h.ok;
+        return { ready, checks, problems: [...(d.problems?.() ?? [])] };
       },
     },
     metrics: d.metrics,

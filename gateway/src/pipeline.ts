@@ -14,6 +14,7 @@ import type { MqttTransport } from './listen/transport.js';
 import type { IncidentChange, IncidentService } from './route/incidents.js';
 import type { Device, Site } from './site/model.js';
 import { incidentSummary } from './route/summary.js';
+import type { RuleInfo } from './route/rule-info.js';
 import type { RuleSetManager } from './ruleset/manager.js';
 
 type KeyChanges = { upserts: KeyRecord[]; deletes: { ruleId: string; deviceId: string }[] };
@@ -56,9 +57,14 @@ export class Pipeline {
       logger: Logger;
       /** History and InfluxDB: handed every accepted event, after the engine. */
       telemetry?: { sensor(ev: SensorEvent): void };
+      /** The gateway's own rules (self-watch, `gateway-*`): not in the rule set, never reloaded away. */
+      systemRule?: (id: string) => RuleInfo | undefined;
+      /** The pseudo-device the gateway's own incidents are about. */
+      gatewayDevice?: Device;
     },
   ) {
     this.devices = new Map(d.site.devices.map((x) => [x.id, x]));
+    if (d.gatewayDevice) this.devices.set(d.gatewayDevice.id, d.gatewayDevice);
     this.evalSeconds = d.metrics.histogram(
       'vigie_rule_evaluation_seconds',
       'Time to evaluate the rules for one event',
@@ -138,6 +144,21 @@ export class Pipeline {
     return { ok: false, error: `${reason}: ${REJECTION_TEXT[reason]}` };
   }
 
+  /**
+   * The gateway's own problems (self-watch): committed, announced and engaged like the engine's
+   * decisions, and retried the same way while the store refuses.
+   */
+  raise(transitions: readonly Transition[]): void {
+    if (transitions.length === 0) return;
+    for (const t of transitions) this.pending.push(t);
+    this.scheduleFlush();
+  }
+
+  /** The engage plan of a rule: the rule set's, or one of the gateway's own. */
+  rulePlan(id: string): RuleInfo | undefined {
+    return this.d.systemRule?.(id) ?? planRule(this.d.ruleset.rule(id), this.d.site);
+  }
+
   /** Publishes committed changes (MQTT, live console, log). Called for engine, escalation and API changes. */
   announce(changes: readonly IncidentChange[]): void {
     const { site, transport, live, logger, config } = this.d;
@@ -198,7 +219,7 @@ export class Pipeline {
       changes = this.d.incidents.applyTransitions(
         transitions,
         keys,
-        (id) => planRule(this.d.ruleset.rule(id), this.d.site),
+        (id) => this.rulePlan(id),
         (id) => this.devices.get(id),
         devices,
       );
@@ -235,6 +256,8 @@ export class Pipeline {
   }
 
   private hasSteps(ruleId: string): boolean {
+    const system = this.d.systemRule?.(ruleId);
+    if (system) return system.engage.steps.length > 0;
     const rule = this.d.ruleset.rule(ruleId);
     return !rule || rule.engage.steps.length > 0 || rule.engage.policy !== undefined;
   }

@@ -50,7 +50,7 @@ async function setup(
   cleanups.push(() => h.close());
   const config: UplinkConfig = {
     servers: [server.url],
-    streams: { events: 'VIGIE', contactCenter: 'CC' },
+    streams: { events: 'VIGIE', contactCenter: 'CC', gateways: 'VIGIE_GATEWAYS' },
     duplicateWindow: 600_000,
     batch: o.batch ?? 256,
     commands: true,

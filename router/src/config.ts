@@ -25,6 +25,20 @@ const duration = (dflt: string) =>
       return ms;
     });
 
+const optionalDuration = () =>
+  z
+    .string()
+    .optional()
+    .transform((s, ctx) => {
+      if (s === undefined) return undefined;
+      const ms = parseDuration(s);
+      if (ms === undefined || ms <= 0) {
+        ctx.addIssue({ code: 'custom', message: `"${s}" is not a duration (use 500ms, 30s, 5m, 1h, 7d)` });
+        return z.NEVER;
+      }
+      return ms;
+    });
+
 const id = z.string().regex(/^[A-Za-z0-9_.:-]+$/, 'letters, digits and _ . : - only');
 /** NATS names (durable, stream, queue group) are single subject tokens. */
 const natsName = z.string().refine(isSubjectToken, 'letters, digits, _ and - only');
@@ -66,6 +80,8 @@ const configSchema = z
       .strictObject({
         events: natsName.default('VIGIE'),
         contactCenter: natsName.default('CC'),
+        /** The gateways' heartbeats, `silent` and `back`: the last message of each subject. */
+        gateways: natsName.default('VIGIE_GATEWAYS'),
         /** Only used when the router creates a stream: a replay within it is dropped. */
         duplicateWindow: duration('10m'),
       })
@@ -79,6 +95,16 @@ const configSchema = z
         ackWait: duration('30s'),
         maxDeliver: z.number().int().min(1).default(5),
         maxAckPending: z.number().int().min(1).default(1000),
+      })
+      .prefault({}),
+    /** Gateways watched through their heartbeats (README "Self-watch"). */
+    gateways: z
+      .strictObject({
+        enabled: z.boolean().default(true),
+        /** Silence that makes a gateway silent; none = 3 of the periods its heartbeat announces. */
+        silentAfter: optionalDuration(),
+        /** How often silences are looked for. */
+        checkEvery: duration('1s'),
       })
       .prefault({}),
     queues: z.array(queue).min(1),

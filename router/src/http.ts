@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
 import type { Logger } from '../../gateway/src/core/log.js';
 import type { RouterConfig } from './config.js';
+import type { GatewayView } from './gateway-watch.js';
 import { queueView, type KpiTracker } from './kpis.js';
 import type { RouterMetrics } from './metrics.js';
 import type { OutcomeRequest, OutcomeResult } from './service.js';
@@ -11,7 +12,7 @@ import type { OutcomeRequest, OutcomeResult } from './service.js';
 /*
  * The router's own HTTP API (README "Contact-center router"):
  *   GET  /healthz, /readyz, /metrics
- *   GET  /api/v1/kpis, /api/v1/kpis/{site}, /api/v1/queues, /api/v1/assignments/{id}
+ *   GET  /api/v1/kpis, /api/v1/kpis/{site}, /api/v1/queues, /api/v1/assignments/{id}, /api/v1/gateways
  *   POST /api/v1/assignments/{id}/outcome   { outcome: resolved|transferred|abandoned, toQueue? }
  * Errors leave as `{ "error": { "code", "message" } }`, as the gateway's API does.
  */
@@ -42,6 +43,8 @@ export interface RouterApi {
   status(): Record<string, unknown>;
   refreshConsumer(): Promise<void>;
   recordOutcome(assignmentId: string, req: OutcomeRequest): Promise<OutcomeResult>;
+  /** Gateways known from their heartbeats; undefined (or absent) when the watch is off. */
+  gateways?(): readonly GatewayView[] | undefined;
 }
 
 export interface RouterHttp {
@@ -108,6 +111,11 @@ async function handle(
       instance: service.cfg.instance,
       queues: queueView(service.cfg.queues, service.kpis),
     });
+  if (get && parts.length === 1 && parts[0] === 'gateways') {
+    const gateways = service.gateways?.();
+    if (!gateways) throw new HttpFailure(404, 'VIGIE_ERR_NOT_FOUND', 'the gateway watch is off');
+    return send(res, 200, { instance: service.cfg.instance, gateways });
+  }
   if (get && parts.length === 2 && parts[0] === 'assignments') {
     const a = service.kpis.assignment(parts[1]);
     if (!a) throw new HttpFailure(404, 'VIGIE_ERR_NOT_FOUND', `assignment ${parts[1]} not found`);

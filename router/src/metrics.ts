@@ -16,6 +16,12 @@ export class RouterMetrics {
   readonly redelivered: Counter;
   /** Work items on the shared consumer not delivered yet, and delivered but not acknowledged. */
   consumer = { pending: 0, ackPending: 0 };
+  /** Gateway silences this instance raised first (the others' copies were duplicates), by site. */
+  readonly gatewaySilences: Counter;
+  /** Ends of a silence this instance announced first, by site. */
+  readonly gatewayBacks: Counter;
+  /** Gateways by state, set by the gateway watch (none known while it is off). */
+  gatewayStates: () => Record<'up' | 'silent', number> = () => ({ up: 0, silent: 0 });
 
   constructor(kpis: KpiTracker, queues: readonly QueueConfig[]) {
     const r = this.registry;
@@ -34,6 +40,17 @@ export class RouterMetrics {
     this.redelivered = r.counter(
       'router_work_items_redelivered_total',
       'Work items this instance received again after a delivery that was not acknowledged.',
+    );
+    this.gatewaySilences = r.counter(
+      'router_gateway_silences_total',
+      'Gateway silences this instance raised as a work item, by site.',
+    );
+    this.gatewayBacks = r.counter(
+      'router_gateway_back_total',
+      'Gateways heard again after a raised silence, announced by this instance, by site.',
+    );
+    r.gauge('router_gateways', 'Gateways known from their heartbeats, by state (up, silent).', () =>
+      Object.entries(this.gatewayStates()).map(([state, n]) => [{ state }, n]),
     );
     r.gauge('router_consumer_pending', 'Work items waiting in the shared durable consumer.', () => [
       [{}, this.consumer.pending],

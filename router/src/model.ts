@@ -7,6 +7,8 @@ export const EVENT_TYPES = {
   workItem: 'com.vigie.workitem.created',
   assignment: 'com.vigie.assignment.created',
   outcome: 'com.vigie.outcome.recorded',
+  gatewaySilent: 'com.vigie.gateway.silent',
+  gatewayBack: 'com.vigie.gateway.back',
 } as const;
 
 const severity = z.enum(['info', 'minor', 'major', 'critical']);
@@ -143,3 +145,37 @@ export function transferNumber(id: string): number {
   const m = /_t(\d+)$/.exec(id);
   return m ? Number(m[1]) : 0;
 }
+
+/**
+ * A gateway's heartbeat (gateway/src/watch/model.ts `Heartbeat`): plain JSON, not a CloudEvent.
+ * What the router reads is required; the rest is shown as it came.
+ */
+export const heartbeatSchema = z.looseObject({
+  site: z.string().min(1),
+  gateway: z.string().min(1).max(200),
+  seq: z.number().int().min(0),
+  at: z.number(),
+  startedAt: z.number(),
+  intervalMs: z.number().positive(),
+});
+
+export type HeartbeatData = z.output<typeof heartbeatSchema>;
+
+/** `com.vigie.gateway.silent`: a router raised an incident for a gateway's silence. */
+export const gatewaySilentSchema = z.looseObject({
+  site: z.string().min(1),
+  gateway: z.string().min(1),
+  incidentId: z.string().min(1),
+  lastHeartbeat: heartbeatSchema,
+  /** When the last heartbeat reached NATS (the server's clock), epoch ms. */
+  lastSeenAt: z.number(),
+});
+
+export type GatewaySilentData = z.output<typeof gatewaySilentSchema>;
+
+/** `com.vigie.gateway.back`: the heartbeats of a gateway raised as silent came back. */
+export const gatewayBackSchema = z.looseObject({
+  site: z.string().min(1),
+  gateway: z.string().min(1),
+  incidentId: z.string().min(1),
+});

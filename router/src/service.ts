@@ -17,6 +17,7 @@ import {
   type CloudEvent,
 } from '../../gateway/src/route/uplink/events.js';
 import type { RouterConfig } from './config.js';
+import { GatewayWatch, type GatewayView } from './gateway-watch.js';
 import { bindWorkItems, ensureStream, ensureWorkConsumer, followStream, lastSequence } from './jetstream.js';
 import { KpiTracker } from './kpis.js';
 import { RouterMetrics } from './metrics.js';
@@ -59,6 +60,8 @@ class Malformed extends Error {}
 export class RouterService {
   readonly kpis: KpiTracker;
   readonly metrics: RouterMetrics;
+  /** Absent when `gateways.enabled` is false. */
+  readonly gatewayWatch: GatewayWatch | undefined;
   private nc: NatsConnection | undefined;
   private js: JetStreamClient | undefined;
   private jsm: JetStreamManager | undefined;
@@ -83,6 +86,22 @@ export class RouterService {
     this.source = `vigie://router/${cfg.instance}`;
     this.kpis = new KpiTracker({ reopenWindow: cfg.reopenWindow, retention: cfg.retention });
     this.metrics = new RouterMetrics(this.kpis, cfg.queues);
+    if (cfg.gateways.enabled)
+      this.gatewayWatch = new GatewayWatch({
+        stream: cfg.streams.gateways,
+        silentAfterMs: cfg.gateways.silentAfter,
+        checkEveryMs: cfg.gateways.checkEvery,
+        duplicateWindowMs: cfg.streams.duplicateWindow,
+        instance: cfg.instance,
+        clock: deps.clock,
+        log: deps.log.child('gateway-watch'),
+        metrics: this.metrics,
+      });
+  }
+
+  /** Every gateway heard of, with its last heartbeat; undefined when the watch is off. */
+  gateways(): GatewayView[] | undefined {
+    return this.gatewayWatch?.list();
   }
 
   status() {
@@ -123,6 +142,8 @@ export class RouterService {
     void this.watchStatus(this.nc);
     this.js = this.nc.jetstream();
     this.jsm = await this.nc.jetstreamManager();
+    // On its own: a gateways stream it cannot set up must not keep work items from being routed.
+    this.gatewayWatch?.start(this.nc);
     for (;;) {
       try {
         await this.setup(this.jsm, this.js);
@@ -144,6 +165,7 @@ export class RouterService {
     const nc = this.nc;
     if (!nc || nc.isClosed()) return;
     try {
+      await this.gatewayWatch?.stop();
       await this.work?.drain();
       await this.workLoop;
       await nc.drain();

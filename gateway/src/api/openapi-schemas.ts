@@ -351,7 +351,10 @@ export const schemas = {
     required: ['status', 'checks'],
     properties: {
       status: { type: 'string', enum: ['ready', 'not ready'] },
+      // store, mqtt, rules decide readiness; nodeRed, gpio and line:{id} are shown only.
       checks: { type: 'object', additionalProperties: { type: 'boolean' } },
+      /** The gateway's own problems right now (disk-low, broker-down...): README "Self-watch". */
+      problems: { type: 'array', items: { type: 'string' } },
     },
   },
   // The provider's form posts (Twilio's parameter names). Only the fields Vigie reads are listed;

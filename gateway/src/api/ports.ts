@@ -70,7 +70,7 @@ export interface ApiPorts {
     /** Process is alive and its loop turns. */
     live(): boolean;
     /** Ready to take traffic: store open, broker up, rules loaded. */
-    ready(): { ready: boolean; checks: Record<string, boolean> };
+    ready(): { ready: boolean; checks: Record<string, boolean>; problems?: string[] };
   };
   metrics: Registry;
   live: {

@@ -50,8 +50,11 @@ export function buildRouter(ports: ApiPorts, apiMetrics: Registry, now: () => nu
     ports.health.live() ? { body: { status: 'ok' } } : { status: 503, body: { status: 'unhealthy' } },
   );
   router.add('GET', '/readyz', null, () => {
-    const { ready, checks } = ports.health.ready();
-    return { status: ready ? 200 : 503, body: { status: ready ? 'ready' : 'not ready', checks } };
+    const { ready, checks, problems } = ports.health.ready();
+    return {
+      status: ready ? 200 : 503,
+      body: { status: ready ? 'ready' : 'not ready', checks, ...(problems ? { problems } : {}) },
+    };
   });
   // Public on purpose, on the API port: Prometheus scrapes without credentials, and the series hold
   // counts only (no incident text, no device values). Keep the port off untrusted networks if that

@@ -79,6 +79,13 @@ export class ExternalBroker implements MqttTransport {
       resubscribe: false,
       reconnectPeriod: 0,
       connectTimeout: 10_000,
+      // The gateway's own status for displays and integrations: the heartbeat says online again.
+      will: {
+        topic: `vigie/${this.opts.site.id}/gateway/status`,
+        payload: Buffer.from('offline'),
+        retain: true,
+        qos: 1,
+      },
     });
     this.client = client;
     client.on('connect', () => {

@@ -71,6 +71,11 @@ export class Ingest {
     this.setSite(opts.site);
   }
 
+  /** Events accepted since start (the heartbeat reports it). */
+  get acceptedCount(): number {
+    return this.accepted.value;
+  }
+
   /** Swaps the registry (site reload); compiled checkers are rebuilt once here, not per message. */
   setSite(site: Site): void {
     const kinds = new Map<string, Checker>();

@@ -29,6 +29,8 @@ export class GatewayProcess {
   constructor(
     readonly dir: string,
     readonly config: Record<string, unknown>,
+    /** Extra environment (NOTIFY_SOCKET for the systemd tests). */
+    readonly env: Record<string, string> = {},
   ) {}
 
   get configFile(): string {
@@ -64,7 +66,7 @@ export class GatewayProcess {
     const child = spawn(process.execPath, [CLI, 'start', '--config', this.configFile], {
       cwd: this.dir,
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, VIGIE_CONFIG: '' },
+      env: { ...process.env, VIGIE_CONFIG: '', ...this.env },
     });
     this.child = child;
     const onData = lineCollector(this.logs);

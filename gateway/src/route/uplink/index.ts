@@ -20,6 +20,7 @@ export * from './events.js';
 export { incidentEvent, incidentRecorder, type IncidentEventData } from './incident-events.js';
 export { NatsUplink, type UplinkStatus } from './nats-uplink.js';
 export { Outbox, type OutboxRow } from './outbox.js';
+export { GATEWAYS_STREAM } from './streams.js';
 
 export interface UplinkDeps {
   db: Database;
@@ -48,6 +49,8 @@ export interface Uplink {
   /** Publish now what was just committed (appending already does it; harmless to call again). */
   notify(): void;
   status(): UplinkStatus;
+  /** A core NATS message now, not through the outbox (the heartbeat); false while disconnected. */
+  publishCore(subject: string, data: Uint8Array): boolean;
 }
 
 /**
@@ -105,5 +108,6 @@ export function createUplink(config: UplinkConfig, deps: UplinkDeps): Uplink {
     },
     notify: () => nats.notify(),
     status: () => nats.status(),
+    publishCore: (subject, data) => nats.publishCore(subject, data),
   };
 }

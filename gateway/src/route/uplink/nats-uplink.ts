@@ -13,7 +13,7 @@ import type { UplinkConfig } from '../../config/schema.js';
 import { LogLimiter } from '../../listen/log-limiter.js';
 import { STREAM_SUBJECTS } from './events.js';
 import type { Outbox, OutboxRow } from './outbox.js';
-import { ensureStream, sameSubjects } from './streams.js';
+import { ensureStream, GATEWAYS_STREAM, sameSubjects } from './streams.js';
 import { Wakeup } from './wakeup.js';
 
 export interface UplinkStatus {
@@ -129,6 +129,23 @@ export class NatsUplink {
     };
     if (this.lastError) s.lastError = this.lastError;
     return s;
+  }
+
+  /**
+   * A core NATS publish on the uplink's connection, outside the outbox: for messages that are
+   * worthless late (the heartbeat). False while disconnected, where the client would otherwise
+   * buffer it and send it after the reconnection.
+   */
+  publishCore(subject: string, data: Uint8Array): boolean {
+    const nc = this.nc;
+    if (!nc || !this.connected || nc.isClosed() || nc.isDraining()) return false;
+    try {
+      nc.publish(subject, data);
+      return true;
+    } catch (err) {
+      this.fail('core-publish', err, { subject });
+      return false;
+    }
   }
 
   /** Lets the batch in flight settle (its acknowledged events are removed), then closes the connection. */
@@ -258,6 +275,7 @@ export class NatsUplink {
       this.fail('streams', err);
       return false;
     }
+    await this.ensureGatewaysStream(nc);
     this.streamsReady = true;
     // Once per connection object: subscriptions and consumers survive its reconnects.
     if (!this.hooked.has(nc)) {
@@ -265,6 +283,33 @@ export class NatsUplink {
       await this.runHooks(nc, this.hooks.streams);
     }
     return true;
+  }
+
+  /**
+   * Best effort: without it heartbeats still reach live subscribers, only a router started later
+   * cannot learn of a gateway already silent. So a failure (an operator's stream already capturing
+   * `vigie.>`, which JetStream refuses to overlap) is logged and never holds the events back.
+   */
+  private async ensureGatewaysStream(nc: NatsConnection): Promise<void> {
+    const c = this.o.config;
+    const name = c.streams.gateways;
+    try {
+      const jsm = await nc.jetstreamManager();
+      const r = await ensureStream(
+        jsm,
+        name,
+        GATEWAYS_STREAM.subjects,
+        c.duplicateWindow,
+        GATEWAYS_STREAM.config,
+      );
+      if (r.created) this.o.logger.info('stream created', { stream: name, subjects: r.subjects });
+    } catch (err) {
+      this.errors.inc({ stage: 'streams' });
+      this.logLimited(`stream-${name}`, 'warn', 'gateways stream not available: heartbeats are not kept', {
+        stream: name,
+        error: errorText(err),
+      });
+    }
   }
 
   private async runHooks(nc: NatsConnection, hooks: readonly ConnectionHook[]): Promise<void> {

@@ -1,4 +1,4 @@
-import { nanos, StorageType, type JetStreamManager } from 'nats';
+import { nanos, StorageType, type JetStreamManager, type StreamConfig } from 'nats';
 
 // JetStream API error codes (nats-server server/errors.json).
 const STREAM_NOT_FOUND = 10059;
@@ -19,6 +19,8 @@ export async function ensureStream(
   name: string,
   subjects: readonly string[],
   duplicateWindowMs: number,
+  /** Further limits for a stream we create (`max_msgs_per_subject` for the gateways' last word). */
+  extra: Partial<StreamConfig> = {},
 ): Promise<{ created: boolean; subjects: string[] }> {
   try {
     const info = await jsm.streams.info(name);
@@ -32,6 +34,7 @@ export async function ensureStream(
       subjects: [...subjects],
       storage: StorageType.File,
       duplicate_window: nanos(duplicateWindowMs),
+      ...extra,
     });
     return { created: true, subjects: [...subjects] };
   } catch (err) {
@@ -44,3 +47,15 @@ export async function ensureStream(
 export function sameSubjects(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((s) => b.includes(s));
 }
+
+/**
+ * The gateways' own stream: the last heartbeat, `silent` and `back` of each site, so a router
+ * that starts later still knows a gateway that went quiet before it (README "Self-watch").
+ * Apart from the events stream (`vigie.*.incident.*`, `vigie.*.job.*`): JetStream refuses two
+ * streams whose subjects overlap, and these must not take the events' retention.
+ */
+export const GATEWAYS_STREAM = {
+  name: 'VIGIE_GATEWAYS',
+  subjects: ['vigie.*.gateway.>'],
+  config: { max_msgs_per_subject: 1 } satisfies Partial<StreamConfig>,
+};
