@@ -60,7 +60,7 @@ export async function writeGatewayFiles(opts: GatewayBenchOptions = {}): Promise
   >;
   const load = { username: 'loadgen', password: randomBytes(12).toString('hex') };
   const measure = { username: 'measure', password: randomBytes(12).toString('hex') };
-  const ids = [...Array.from({ length: DEVICES }, (_, i) => loadDeviceId(i)), PROBE_DEVICE];
+  const ids = [...Array.from({ length: opts.devices ?? DEVICES }, (_, i) => loadDeviceId(i)), PROBE_DEVICE];
   const site = {
     site: SITE,
     name: 'Vigie benchmark site',
@@ -169,6 +169,10 @@ export interface GatewayBenchOptions {
   steady?: boolean;
   /** The bench rule authored as a Node-RED flow (embedded Node-RED) instead of a YAML file. */
   flowRule?: boolean;
+  /** Devices of the generated site (default DEVICES); the load must not address more. */
+  devices?: number;
+  /** Runs the gateway under `taskset -c <cpus>` (e.g. '0': one core, as on a small box). */
+  pinCpus?: string;
 }
 
 const BENCH_RULE = 'bench-temperature-immediate';
@@ -188,7 +192,8 @@ async function waitReady(
     } catch {
       // not listening yet
     }
-    await sleep(100);
+    // Fine enough to time the start-up (footprint), cheap for a gateway still starting.
+    await sleep(50);
   }
   throw new Error(
     exited() ? 'the gateway exited during start-up' : `the gateway was not ready after ${timeoutMs} ms`,
@@ -204,27 +209,34 @@ async function hasRule(files: GatewayFiles, id: string): Promise<boolean> {
   return body.rules.some((r) => r.id === id);
 }
 
+export interface StartedGateway extends SystemUnderTest {
+  httpPort: number;
+  /** performance.now() when the process was spawned. */
+  spawnedAt: number;
+  /** From spawn to the first GET /readyz = 200 (polled every 50 ms). */
+  readyMs: number;
+}
+
 /** Starts `node dist/gateway/src/cli.js start --config <generated>` and waits for GET /readyz = 200. */
-export async function startVigieGateway(
-  opts: GatewayBenchOptions = {},
-): Promise<SystemUnderTest & { httpPort: number }> {
+export async function startVigieGateway(opts: GatewayBenchOptions = {}): Promise<StartedGateway> {
   const files = await writeGatewayFiles(opts);
-  const gw = startChild(
+  const node = [
     process.execPath,
-    [
-      new URL('gateway/src/cli.js', new URL('../../', import.meta.url)).pathname,
-      'start',
-      '--config',
-      files.config,
-    ],
-    {
-      cwd: files.dir,
-    },
-  );
+    new URL('gateway/src/cli.js', new URL('../../', import.meta.url)).pathname,
+    'start',
+    '--config',
+    files.config,
+  ];
+  // taskset execs node in place: the pid stays the gateway's, and its threads inherit the mask.
+  const [command, ...args] = opts.pinCpus === undefined ? node : ['taskset', '-c', opts.pinCpus, ...node];
+  const spawnedAt = performance.now();
+  const gw = startChild(command, args, { cwd: files.dir });
   let exited = false;
   void gw.exited.then(() => (exited = true));
+  let readyMs: number;
   try {
     await waitReady(files, () => exited, 60_000, opts.flowRule === true);
+    readyMs = performance.now() - spawnedAt;
   } catch (err) {
     await gw.stop();
     rmSync(files.dir, { recursive: true, force: true });
@@ -237,6 +249,8 @@ export async function startVigieGateway(
     load: files.load,
     measure: { ...files.measure, topic: `vigie/${SITE}/incidents/#`, mode: 'incident' },
     pids: [gw.pid],
+    spawnedAt,
+    readyMs,
     async stop() {
       await gw.stop(10_000);
       rmSync(files.dir, { recursive: true, force: true });

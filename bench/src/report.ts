@@ -2,6 +2,7 @@
 // rounded in the system's favour) and the files under bench/results/.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
+import { footprintMarkdown, type FootprintResult } from './footprint.js';
 import type { PhaseResult } from './phase.js';
 
 export interface Target {
@@ -27,6 +28,8 @@ export interface BenchResults {
     sustained: boolean;
   }>;
   targets: Target[];
+  /** The gateway alone on one core, 1,000 devices (issue 7): start-up, idle, 1k events/s. */
+  footprint?: FootprintResult;
 }
 
 const ms = (v: number) => (Number.isFinite(v) ? v.toFixed(v < 10 ? 2 : 1) : '-');
@@ -139,13 +142,25 @@ export function formatTable(rows: string[][]): string {
 }
 
 export function markdown(r: BenchResults): string {
-  const rows = tableRows(r.phases);
   const md = [
     `# Vigie benchmark, ${r.date}`,
     '',
     `Machine: ${r.machine.cpus} x ${r.machine.model}, Node ${r.machine.node}, ${r.machine.platform}.`,
     `Settings: ${JSON.stringify(r.settings)}`,
-    '',
+  ];
+  // A footprint-only run (--only footprint) has no comparison to show.
+  if (r.phases.length > 0 || r.targets.length > 0) md.push('', ...comparison(r));
+  if (r.footprint) md.push('', ...footprintMarkdown(r.footprint));
+  if (r.errors.length > 0) {
+    md.push('', '## Errors', '', ...r.errors.map((e) => `- ${e.system} at ${e.rate}/s: ${e.error}`));
+  }
+  md.push('', 'How to read this: bench/README.md.', '');
+  return md.join('\n');
+}
+
+function comparison(r: BenchResults): string[] {
+  const rows = tableRows(r.phases);
+  return [
     `| ${rows[0].join(' | ')} |`,
     `|${rows[0].map(() => ' --- ').join('|')}|`,
     ...rows.slice(1).map((row) => `| ${row.join(' | ')} |`),
@@ -169,11 +184,6 @@ export function markdown(r: BenchResults): string {
     '',
     ...r.targets.map((t) => `- **${t.verdict}** ${t.name}: ${t.detail}`),
   ];
-  if (r.errors.length > 0) {
-    md.push('', '## Errors', '', ...r.errors.map((e) => `- ${e.system} at ${e.rate}/s: ${e.error}`));
-  }
-  md.push('', 'How to read this: bench/README.md.', '');
-  return md.join('\n');
 }
 
 export function machine(): BenchResults['machine'] {
@@ -186,10 +196,15 @@ export function machine(): BenchResults['machine'] {
   };
 }
 
-export function writeResults(dir: string, r: BenchResults): { json: string; md: string } {
+/** `mdName`: latest.md for a full run; a partial run writes elsewhere so the full report stays. */
+export function writeResults(
+  dir: string,
+  r: BenchResults,
+  mdName = 'latest.md',
+): { json: string; md: string } {
   mkdirSync(dir, { recursive: true });
   const json = `${dir}/${r.date.replace(/:/g, '-')}.json`;
-  const md = `${dir}/latest.md`;
+  const md = `${dir}/${mdName}`;
   writeFileSync(json, JSON.stringify(r, null, 2) + '\n');
   writeFileSync(md, markdown(r));
   return { json, md };

@@ -1,9 +1,13 @@
 // npm run bench: the gateway, the same rule as a plain Node-RED flow, and the bare broker forward,
-// measured one after the other on this machine, then a ramp to the gateway's highest sustained rate.
+// measured one after the other on this machine, then a ramp to the gateway's highest sustained rate,
+// then the gateway's footprint pinned to one core (footprint.ts).
 //   node dist/bench/src/run.js [--rates 1000,5000,10000,20000] [--ramp 30000,50000,70000,100000]
 //     [--systems bare-broker,node-red,vigie-gateway,vigie-flow-rule] [--seconds 10] [--warmup 2] [--devices 10000]
 //     [--no-example-rules] [--steady 20000,50000,70000]
+//     [--only footprint | --no-footprint] [--footprint-seconds 60] [--footprint-idle 20]
+//     [--footprint-devices 1000] [--footprint-rate 1000] [--footprint-ceiling 2000,5000]
 import { fileURLToPath } from 'node:url';
+import { measureFootprint, requireTaskset, type FootprintOptions } from './footprint.js';
 import { startVigieGateway } from './gateway-sut.js';
 import { measureSteady, type SteadyResult } from './steady.js';
 import { startNodeRed } from './node-red-sut.js';
@@ -25,14 +29,20 @@ function arg(name: string): string | undefined {
 }
 const list = (v: string | undefined, dflt: number[]) => (v ? v.split(',').map(Number) : dflt);
 
-const rates = list(arg('rates'), [1000, 5000, 10_000, 20_000]);
+const only = arg('only');
+if (only !== undefined && only !== 'footprint') {
+  process.stderr.write(`--only ${only}: the only part that runs alone is "footprint"\n`);
+  process.exit(2);
+}
+// --only footprint: no comparison phases at all (empty rates, systems and steady rates).
+const compare = only === undefined;
+const rates = compare ? list(arg('rates'), [1000, 5000, 10_000, 20_000]) : [];
 const ramp = list(arg('ramp'), [30_000, 50_000, 70_000, 100_000, 150_000]);
-const systems = (arg('systems')?.split(',') ?? [
-  'bare-broker',
-  'node-red',
-  'vigie-gateway',
-  'vigie-flow-rule',
-]) as SystemName[];
+const systems = (
+  compare
+    ? (arg('systems')?.split(',') ?? ['bare-broker', 'node-red', 'vigie-gateway', 'vigie-flow-rule'])
+    : []
+) as SystemName[];
 const exampleRules = !process.argv.includes('--no-example-rules');
 const steadyRates = list(arg('steady'), [20_000, 50_000, 70_000]);
 const base: Omit<PhaseOptions, 'rate'> = {
@@ -41,6 +51,24 @@ const base: Omit<PhaseOptions, 'rate'> = {
   measureMs: Number(arg('seconds') ?? 10) * 1000,
   drainMs: 2000,
 };
+const footprint: FootprintOptions | undefined = process.argv.includes('--no-footprint')
+  ? undefined
+  : {
+      devices: Number(arg('footprint-devices') ?? 1000),
+      rate: Number(arg('footprint-rate') ?? 1000),
+      idleMs: Number(arg('footprint-idle') ?? 20) * 1000,
+      windowMs: Number(arg('footprint-seconds') ?? 60) * 1000,
+      // --footprint-ceiling 0: no rate above the main one.
+      ceilingRates: list(arg('footprint-ceiling'), [2000, 5000]).filter((r) => r > 0),
+      shortMs: base.measureMs,
+      warmupMs: base.warmupMs,
+      drainMs: base.drainMs,
+      exampleRules,
+    };
+if (only === 'footprint' && !footprint) {
+  process.stderr.write('--only footprint and --no-footprint: nothing to run\n');
+  process.exit(2);
+}
 
 const starters: Record<SystemName, () => Promise<SystemUnderTest>> = {
   'bare-broker': startBareBroker,
@@ -78,9 +106,13 @@ async function measure(system: SystemName, rate: number): Promise<PhaseResult | 
 
 async function main(): Promise<void> {
   const started = Date.now();
-  process.stdout.write(
-    `Vigie bench: ${base.devices} devices, ${base.warmupMs / 1000} s warm-up + ${base.measureMs / 1000} s per phase\n`,
-  );
+  // Before minutes of comparison phases, not after.
+  if (footprint) requireTaskset();
+  if (compare) {
+    process.stdout.write(
+      `Vigie bench: ${base.devices} devices, ${base.warmupMs / 1000} s warm-up + ${base.measureMs / 1000} s per phase\n`,
+    );
+  }
   let gatewayMax: number | undefined;
   let gatewayStopped = false;
   // Past the first rate it does not sustain, a gateway variant only builds a backlog: skip it.
@@ -123,15 +155,28 @@ async function main(): Promise<void> {
       }
     }
   }
+  let footprintResult: BenchResults['footprint'];
+  if (footprint) {
+    try {
+      footprintResult = await measureFootprint(footprint, (text) => process.stdout.write(text));
+    } catch (err) {
+      const error = err instanceof Error ? err.message : String(err);
+      errors.push({ system: 'footprint', rate: footprint.rate, error });
+      process.stdout.write(`FAILED: ${error}\n`);
+    }
+  }
   const results: BenchResults = {
     date: new Date().toISOString(),
     machine: machine(),
-    settings: { ...base, rates, ramp, systems, exampleRules },
+    settings: compare
+      ? { ...base, rates, ramp, systems, exampleRules, footprint: footprint ?? false }
+      : { footprint },
     phases,
     errors,
     gatewayMaxSustained: gatewayMax,
     steady,
-    targets: evaluateTargets(phases, gatewayMax),
+    targets: compare ? evaluateTargets(phases, gatewayMax) : [],
+    footprint: footprintResult,
   };
   const steadyBest = steady.filter((r) => r.sustained).at(-1);
   if (steady.length > 0) {
@@ -143,13 +188,21 @@ async function main(): Promise<void> {
         : 'no rate sustained',
     });
   }
-  process.stdout.write('\n' + formatTable(tableRows(phases)) + '\n\n');
-  process.stdout.write(
-    `Gateway: highest rate sustained ${gatewayMax ?? 'none'} when every event is an incident transition; ` +
-      `${steadyBest?.rate ?? 'none'} events/s of steady traffic (no transition)\n\nTargets (DESIGN.md):\n`,
+  if (compare) {
+    process.stdout.write('\n' + formatTable(tableRows(phases)) + '\n\n');
+    process.stdout.write(
+      `Gateway: highest rate sustained ${gatewayMax ?? 'none'} when every event is an incident transition; ` +
+        `${steadyBest?.rate ?? 'none'} events/s of steady traffic (no transition)\n\nTargets (DESIGN.md):\n`,
+    );
+    for (const t of results.targets)
+      process.stdout.write(`  ${t.verdict.padEnd(12)} ${t.name}: ${t.detail}\n`);
+  }
+  // A footprint-only run leaves latest.md (the full report) as it is.
+  const files = writeResults(
+    fileURLToPath(new URL('bench/results', ROOT)),
+    results,
+    compare ? 'latest.md' : 'footprint.md',
   );
-  for (const t of results.targets) process.stdout.write(`  ${t.verdict.padEnd(12)} ${t.name}: ${t.detail}\n`);
-  const files = writeResults(fileURLToPath(new URL('bench/results', ROOT)), results);
   process.stdout.write(
     `\nWritten ${files.json} and ${files.md} (${((Date.now() - started) / 1000).toFixed(0)} s)\n`,
   );
