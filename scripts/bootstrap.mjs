@@ -24,6 +24,10 @@ const DEBIAN = [
   ['chromium', 'chromium'],
   // Telemetry (batches, the disk buffer through an outage, the Grafana queries) against a real InfluxDB 1.x.
   ['influxd', 'influxdb'],
+  // The deployment files are checked, not run (no Docker engine): the systemd unit with
+  // systemd-analyze, the Raspberry Pi install script with shellcheck.
+  ['systemd-analyze', 'systemd'],
+  ['shellcheck', 'shellcheck'],
 ];
 
 function log(msg) {
