@@ -8,6 +8,7 @@ import { Registry } from '../src/core/metrics.js';
 import type { LocalReading } from '../src/listen/local/model.js';
 import { TextLineSource } from '../src/listen/serial/line-source.js';
 import { SerialLinePort } from '../src/listen/serial/serial-line.js';
+import { testLine } from '../src/listen/serial/testing.js';
 import { BUILTIN_KINDS } from '../src/site/kinds.js';
 import type { Device, SerialLine } from '../src/site/model.js';
 import { PtyPair } from './support/pty-pair.js';
@@ -16,24 +17,7 @@ import { PtyPair } from './support/pty-pair.js';
 // pair, a sensor emulator (firmware-sim/src/serial/line-sensor.ts) writes on the other.
 
 function lineOn(path: string, over: Partial<SerialLine> = {}): SerialLine {
-  return {
-    id: 'rs232-1',
-    path,
-    baudRate: 9600,
-    dataBits: 8,
-    parity: 'none',
-    stopBits: 1,
-    protocol: 'lines',
-    delimiter: '\n',
-    format: 'json',
-    deviceField: 'id',
-    maxLineBytes: 256,
-    timeoutMs: 500,
-    retries: 2,
-    offlineAfter: 3,
-    pollMs: 10_000,
-    ...over,
-  };
+  return testLine({ id: 'rs232-1', path, deviceField: 'id', maxLineBytes: 256, ...over });
 }
 
 function device(id: string, kind: string, match = id, fixed: Record<string, string> = {}): Device {

@@ -3,25 +3,11 @@ import { test } from 'node:test';
 import { BUILTIN_KINDS } from '../../site/kinds.js';
 import type { Device, SerialLine } from '../../site/model.js';
 import { compileRecordParser, convert, LineFramer, type Frame } from './line-parser.js';
+import { testLine } from './testing.js';
 
 // Framing and parsing of text-line records, table-driven: what a sensor prints -> what the rules see.
 
-const base: SerialLine = {
-  id: 'l1',
-  path: '/dev/null',
-  baudRate: 9600,
-  dataBits: 8,
-  parity: 'none',
-  stopBits: 1,
-  protocol: 'lines',
-  delimiter: '\n',
-  format: 'json',
-  maxLineBytes: 32,
-  timeoutMs: 500,
-  retries: 2,
-  offlineAfter: 3,
-  pollMs: 10_000,
-};
+const base: SerialLine = testLine({ maxLineBytes: 32 });
 
 function device(id: string, kind: string, match = id, fixed: Record<string, string> = {}): Device {
   return {

@@ -8,6 +8,7 @@ import type { Device, SerialLine } from '../../site/model.js';
 import type { LocalReading } from '../local/model.js';
 import type { LineIo } from './line-io.js';
 import { TextLineSource } from './line-source.js';
+import { testLine } from './testing.js';
 
 // The text-line source over an in-memory line: readings, counts, refusals in the log, and the
 // devices' status following the port.
@@ -44,23 +45,7 @@ class MemoryLine implements LineIo {
   }
 }
 
-const line: SerialLine = {
-  id: 'bench',
-  path: '/dev/ttyUSB3',
-  baudRate: 9600,
-  dataBits: 8,
-  parity: 'none',
-  stopBits: 1,
-  protocol: 'lines',
-  delimiter: '\n',
-  format: 'json',
-  deviceField: 'id',
-  maxLineBytes: 64,
-  timeoutMs: 500,
-  retries: 2,
-  offlineAfter: 3,
-  pollMs: 10_000,
-};
+const line: SerialLine = testLine({ id: 'bench', path: '/dev/ttyUSB3', deviceField: 'id', maxLineBytes: 64 });
 
 function device(id: string, kind: string): Device {
   return {

@@ -8,23 +8,19 @@ import { Registry } from '../../core/metrics.js';
 import type { Device, ModbusRegister, SerialLine } from '../../site/model.js';
 import type { LocalReading } from '../local/model.js';
 import { decodeRaw, fieldValue, ModbusSource, planReads } from './modbus-source.js';
+import { testLine } from './testing.js';
 
-const LINE: SerialLine = {
+const LINE: SerialLine = testLine({
   id: 'rs485',
   path: '/dev/ttyUSB0',
   baudRate: 19200,
-  dataBits: 8,
   parity: 'even',
-  stopBits: 1,
   protocol: 'modbus-rtu',
-  delimiter: '\n',
-  format: 'json',
-  maxLineBytes: 1024,
   timeoutMs: 80,
   retries: 1,
   offlineAfter: 2,
   pollMs: 60,
-};
+});
 
 function reg(over: Partial<ModbusRegister> & Pick<ModbusRegister, 'field' | 'address'>): ModbusRegister {
   return { table: 'holding', type: 'int16', wordOrder: 'big', scale: 1, offset: 0, ...over };
