@@ -23,7 +23,7 @@ import { LastGoodRules } from './store/last-good-rules.js';
 import { buildApiPorts } from './api-ports.js';
 import { join } from 'node:path';
 import { createStepResolver } from './engage/step-resolver.js';
-import { consoleChannelNames } from './engage/registry.js';
+import { placeChannelNames } from './engage/registry.js';
 import { Failover } from './engage/failover.js';
 import { failoverChannel } from './route/policy.js';
 import { Responder } from './engage/responder.js';
@@ -121,7 +121,8 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     prompts,
     ...(pins ? { gpio: pins } : {}),
   });
-  const consoles = new Set(consoleChannelNames(channels));
+  // Channels that address a place (the board, a siren): a step reaches them once per team as written.
+  const consoles = new Set(placeChannelNames(channels));
   const incidents = new IncidentService({
     db,
     clock,

@@ -83,6 +83,6 @@ function rank(c: ChannelConfig): number {
  * Names of the channels that address a place, not a phone: the console board and relays (a siren).
  * A step sends on them once per team or person as written instead of once per member.
  */
-export function consoleChannelNames(channels: ReadonlyMap<string, Channel>): string[] {
+export function placeChannelNames(channels: ReadonlyMap<string, Channel>): string[] {
   return [...channels.values()].filter((c) => c.type === 'console' || c.type === 'relay').map((c) => c.name);
 }
