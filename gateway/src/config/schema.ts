@@ -430,6 +430,37 @@ export const configSchema = z
         fallback: z.array(z.string().min(1)).optional(),
       })
       .prefault({}),
+    /** The rule workbench: recordings of the site's events (README "Test your rules before deploying"). */
+    workbench: z
+      .strictObject({
+        /** Where recordings are kept; default `<dataDir>/recordings`. */
+        dir: z.string().optional(),
+        /** Default size bound of one recording (all its segments), bytes. */
+        maxBytes: z
+          .number()
+          .int()
+          .min(64 * 1024)
+          .default(256 * 1024 * 1024),
+        /** A recording's file is rotated to a new segment at this size, bytes. */
+        segmentBytes: z
+          .number()
+          .int()
+          .min(16 * 1024)
+          .default(16 * 1024 * 1024),
+        /** At the size bound: delete the oldest segment and go on (a flight recorder), or stop. */
+        whenFull: z.enum(['drop-oldest', 'stop']).default('drop-oldest'),
+        /** Recordings running at once at most. */
+        maxActive: z.number().int().min(1).max(32).default(4),
+        /** Recordings kept on disk at most; the oldest stopped one is deleted beyond it. */
+        keep: z.number().int().min(1).max(1000).default(50),
+        /** Largest recording the API replays or accepts as an upload, bytes. */
+        maxReplayBytes: z
+          .number()
+          .int()
+          .min(1024)
+          .default(512 * 1024 * 1024),
+      })
+      .prefault({}),
     /** The demo starts the device simulator with this scenario. */
     simulator: z
       .strictObject({
@@ -486,6 +517,7 @@ export type ModemChannelConfig = z.output<typeof modemChannel>;
 export type RelayChannelConfig = z.output<typeof relayChannel>;
 export type GpioConfig = Config['gpio'];
 export type WatchConfig = Config['watch'];
+export type WorkbenchConfig = Config['workbench'];
 export type CrmConfig = Config['crm'];
 export type InfluxConfig = NonNullable<Config['telemetry']['influx']>;
 export type HistoryConfig = Config['telemetry']['history'];
