@@ -290,6 +290,7 @@ export class Engine {
       reason: why,
       values: Object.freeze({ ...k.dev.values }),
     };
+    if (type === 'open' && k.since < triggerTs) tr.since = k.since;
     (this.out ??= []).push(tr);
   }
 

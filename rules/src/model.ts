@@ -71,6 +71,8 @@ export interface Transition {
   at: number;
   /** `ts` of the event that caused it; for timer-driven transitions, the due time. */
   triggerTs: number;
+  /** Opens: when the condition began to hold (before a `for` window; `triggerTs` without one). */
+  since?: number;
   /** Short human explanation: "celsius 31.2 > 28 for 5m", "opened without an allowed badge". */
   reason: string;
   /** The device's values when it happened. */

@@ -27,7 +27,10 @@ export function createComposer(o: {
       ackCode: incident.ackCode ?? '',
       timezone: o.site.timezone,
       incidentUrl: base ? `${base}/api/v1/incidents/${incident.id}` : undefined,
-      durationMs: Math.max(0, now - incident.triggerTs),
+      durationMs: Math.max(
+        0,
+        now - (typeof incident.context.since === 'number' ? incident.context.since : incident.triggerTs),
+      ),
       count,
     });
     const r = renderAlert(o.site.templates, template, channelType, language, vars, o.site.language);

@@ -30,6 +30,8 @@ export function buildIncident(
   if (rule.route?.team) context.team = rule.route.team;
   // The composer renders every message of this incident with the rule's template.
   if (rule.engage.template) context.template = rule.engage.template;
+  // "Open for 45 s" counts from when the door opened, not from the end of the rule's `for` window.
+  if (t.since !== undefined) context.since = t.since;
   const incident: Incident = {
     id,
     site: device?.site ?? siteId,

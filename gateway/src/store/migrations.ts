@@ -195,4 +195,9 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX samples_at ON samples (at);
   CREATE INDEX incidents_zone_opened ON incidents (zone, opened_at);
   `,
+  // 6: storm control counts recent sends (per person, per site) before every delivery; without an
+  // index on the claim time that count scanned every delivery ever made.
+  `
+  CREATE INDEX deliveries_sent_claimed ON deliveries (state, claimed_at);
+  `,
 ];
