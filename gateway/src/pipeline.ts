@@ -57,6 +57,8 @@ export class Pipeline {
       logger: Logger;
       /** History and InfluxDB: handed every accepted event, after the engine. */
       telemetry?: { sensor(ev: SensorEvent): void };
+      /** The workbench's recordings: handed every accepted event, after the engine. */
+      recorder?: { sensor(ev: SensorEvent): void };
       /** The gateway's own rules (self-watch, `gateway-*`): not in the rule set, never reloaded away. */
       systemRule?: (id: string) => RuleInfo | undefined;
       /** The pseudo-device the gateway's own incidents are about. */
@@ -129,6 +131,7 @@ export class Pipeline {
     for (let i = 0; i < transitions.length; i++) this.pending.push(transitions[i]);
     this.scheduleFlush();
     this.d.telemetry?.sensor(ev);
+    this.d.recorder?.sensor(ev);
     // After the engine, so a listener (Node-RED's `vigie listen`) never delays a rule; a property
     // read per event when nobody listens.
     if (this.d.live.wantsSensor) this.d.live.emitSensor(ev);

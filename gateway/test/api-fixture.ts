@@ -1,6 +1,12 @@
 import { createApiServer, type ApiServer } from '../src/api/server.js';
 import { registerTwilioHooks } from '../src/engage/twilio/webhooks.js';
 import { registerJobApi } from '../src/api/job-routes.js';
+import { registerWorkbenchApi } from '../src/api/workbench-routes.js';
+import { Recorder } from '../src/workbench/recorder.js';
+import { configSchema } from '../src/config/schema.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { registerJobPages } from '../src/route/dispatch/pages.js';
 import { generateToken, sha256Hex, TokenAuth } from '../src/api/auth.js';
 import type { ApiPorts, DeviceView, LiveEvent, Role, RuleSourceInfo } from '../src/api/ports.js';
@@ -286,6 +292,21 @@ export async function startApi(opts: { pingIntervalMs?: number } = {}): Promise<
   };
   registerJobApi(api.router, noJobs);
   registerJobPages(api.router, { jobs: noJobs, language: 'en' });
+  // The workbench's routes are in the table too (their behaviour: workbench-routes.test.ts).
+  const recordings = mkdtempSync(join(tmpdir(), 'vigie-api-rec-'));
+  const recorder = new Recorder({
+    dir: recordings,
+    site: { id: 'cdg', devices: [] } as never,
+    clock: { now: () => Date.now() },
+    logger,
+    metrics: ports.metrics,
+    config: configSchema.parse({}).workbench,
+  });
+  registerWorkbenchApi(api.router, {
+    recorder,
+    maxReplayBytes: 1024 * 1024,
+    replay: () => Promise.reject(new Error('no replays in the API harness')),
+  });
   const port = await api.listen(0, '127.0.0.1');
   return {
     api,
@@ -293,7 +314,11 @@ export async function startApi(opts: { pingIntervalMs?: number } = {}): Promise<
     base: `http://127.0.0.1:${port}`,
     tokens,
     logLines: logger.lines,
-    close: () => api.close(),
+    close: async () => {
+      await api.close();
+      await recorder.close();
+      rmSync(recordings, { recursive: true, force: true });
+    },
   };
 }
 

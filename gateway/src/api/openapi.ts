@@ -2,6 +2,7 @@ import { schemas } from './openapi-schemas.js';
 import { errorResponse, json, obj, operation, ref } from './openapi-ops.js';
 import { sourcePaths } from './openapi-sources.js';
 import { consolePaths } from './openapi-console.js';
+import { workbenchPaths } from './openapi-workbench.js';
 
 // The OpenAPI 3.1 description of /api/v1, written by hand so it reads well; api-openapi.test.ts checks
 // it against the router's table (paths, methods, minimum roles) so the two cannot drift apart.
@@ -466,6 +467,7 @@ function build(): Record<string, unknown> {
       },
       ...sourcePaths(),
       ...consolePaths(),
+      ...workbenchPaths(),
       ...hookPaths(),
       ...jobPaths(),
     },
