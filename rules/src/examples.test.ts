@@ -60,7 +60,7 @@ const env: RuleEnv = {
   dispatch: new Set(Object.keys(site.dispatch ?? {})),
 };
 const files = readdirSync(examples)
-  .filter((f) => f.endsWith('.yaml') && f !== 'site.yaml')
+  .filter((f) => f.endsWith('.yaml') && f !== 'site.yaml' && !f.endsWith('.test.yaml'))
   .sort()
   .map((f) => ({ file: f, text: readFileSync(join(examples, f), 'utf8') }));
 

@@ -61,7 +61,7 @@ function imported(all: readonly FlowNode[][]): FlowNode[] {
 
 function yamlRules(): CompiledRule[] {
   const files = readdirSync(EXAMPLES)
-    .filter((f) => f.endsWith('.yaml') && f !== 'site.yaml')
+    .filter((f) => f.endsWith('.yaml') && f !== 'site.yaml' && !f.endsWith('.test.yaml'))
     .sort()
     .map((f) => ({ file: `rules/examples/${f}`, text: readFileSync(join(EXAMPLES, f), 'utf8') }));
   const { rules, problems } = loadRuleSet(files, env);
