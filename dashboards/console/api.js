@@ -13,32 +13,41 @@ export class ApiError extends Error {
 const BASE = new URL('../api/v1/', document.baseURI);
 
 export function createApi(getToken) {
-  async function request(method, path, body) {
+  /** The raw response of a request that went well; an ApiError with the gateway's words otherwise. */
+  async function send(method, path, { body, type } = {}) {
     const headers = { authorization: `Bearer ${getToken()}` };
-    if (body !== undefined) headers['content-type'] = 'application/json';
+    if (type) headers['content-type'] = type;
     let res;
     try {
-      res = await fetch(new URL(path, BASE), {
-        method,
-        headers,
-        body: body === undefined ? undefined : JSON.stringify(body),
-        cache: 'no-store',
-      });
+      res = await fetch(new URL(path, BASE), { method, headers, body, cache: 'no-store' });
     } catch (err) {
       throw new ApiError(0, 'NETWORK', err instanceof Error ? err.message : String(err));
     }
-    const text = await res.text();
-    let json;
-    try {
-      json = text ? JSON.parse(text) : {};
-    } catch {
-      json = {};
-    }
     if (!res.ok) {
-      const e = json && json.error ? json.error : {};
+      let e = {};
+      try {
+        const json = JSON.parse(await res.text());
+        if (json && json.error) e = json.error;
+      } catch {
+        /* not JSON: the status says it */
+      }
       throw new ApiError(res.status, e.code ?? `HTTP_${res.status}`, e.message ?? res.statusText);
     }
-    return json;
+    return res;
+  }
+
+  async function request(method, path, body) {
+    const res = await send(
+      method,
+      path,
+      body === undefined ? {} : { body: JSON.stringify(body), type: 'application/json' },
+    );
+    const text = await res.text();
+    try {
+      return text ? JSON.parse(text) : {};
+    } catch {
+      return {};
+    }
   }
 
   const q = (params) => {
@@ -65,6 +74,18 @@ export function createApi(getToken) {
       request('GET', `devices/${id(deviceId)}/history${q({ field, since, until })}`),
     kpis: (since) => request('GET', `kpis${q({ since })}`),
     telemetry: () => request('GET', 'telemetry'),
+    recordings: () => request('GET', 'recordings').then((r) => r.recordings),
+    startRecording: (body) => request('POST', 'recordings', body),
+    stopRecording: (recordingId) => request('POST', `recordings/${id(recordingId)}/stop`, {}),
+    deleteRecording: (recordingId) => request('DELETE', `recordings/${id(recordingId)}`),
+    /** The recording's JSON lines as a Blob to save: a plain link could not carry the token. */
+    recordingFile: (recordingId, from, to) =>
+      send('GET', `recordings/${id(recordingId)}/events${q({ from, to })}`).then((r) => r.blob()),
+    /** `{ recording, from?, to? }`: a recorded window through the gateway's current rules. */
+    replay: (body) => request('POST', 'replays', body),
+    /** An uploaded recording (a File), sent as it is. */
+    replayFile: (file) =>
+      send('POST', 'replays', { body: file, type: 'application/x-ndjson' }).then((r) => r.json()),
     /** The WebSocket address; browsers cannot set headers on it, hence the token in the query. */
     streamUrl() {
       const u = new URL('stream', BASE);

@@ -38,6 +38,7 @@ import {
 } from './session.js';
 import { createStore } from './store.js';
 import { toast } from './toasts.js';
+import { canUseWorkbench, createWorkbench } from './workbench.js';
 
 const $ = (id) => document.getElementById(id);
 const ACTING_ROLES = ['operator', 'integrator', 'admin'];
@@ -102,6 +103,7 @@ $('detail-col').append(detail.el);
 const devices = createDevices($('devices'), ctx);
 const plan = createPlan($('plan'), ctx);
 const kpis = createKpis($('kpis'), ctx);
+const workbench = createWorkbench($('workbench'), ctx);
 const panel = createDevicePanel(ctx);
 
 function openIncident(id) {
@@ -234,6 +236,8 @@ function route() {
     if (view !== lastView) void loadDevices().catch(() => undefined);
   } else panel.hide();
   if (view === 'kpis' && view !== lastView) kpis.show();
+  if (view === 'workbench' && view !== lastView) workbench.show();
+  else if (view !== 'workbench') workbench.hide();
   lastView = view;
 }
 
@@ -257,6 +261,7 @@ onLanguageChange(() => {
   if (view === 'devices') devices.draw();
   if (view === 'plan') plan.draw();
   if (view === 'kpis') kpis.relabel();
+  if (view === 'workbench') workbench.relabel();
 });
 
 // ---- session ----
@@ -280,6 +285,8 @@ function start() {
   setTimeZone(me.site?.timezone ?? 'UTC');
   $('login').hidden = true;
   $('app').hidden = false;
+  // The workbench records and replays the site's traffic: integrators' work, not the control room's.
+  $('nav-workbench').hidden = !canUseWorkbench(me.role);
   translateStatic(document);
   header.draw();
   route();

@@ -1,7 +1,7 @@
 // Where the console is, kept in the URL hash (`#/board?zone=hall-b&severity=critical&incident=inc_1`)
 // so a filtered board can be bookmarked, shared, and survives a reload.
 
-export const VIEWS = ['board', 'devices', 'plan', 'kpis'];
+export const VIEWS = ['board', 'devices', 'plan', 'kpis', 'workbench'];
 
 export function currentRoute() {
   const raw = location.hash.replace(/^#\/?/, '');
