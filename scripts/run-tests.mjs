@@ -47,10 +47,24 @@ function run(group, list, concurrency) {
   return r.status ?? 1;
 }
 
+/** The example rules' own tests (*.test.yaml), run the way an integrator runs them: `vigie test-rules`. */
+function ruleTests() {
+  if (filter.length > 0) return 0;
+  process.stdout.write('\n== rule tests: vigie test-rules rules/examples ==\n');
+  const examples = join(root, 'rules/examples');
+  const r = spawnSync(
+    process.execPath,
+    [join(dist, 'gateway/src/cli.js'), 'test-rules', examples, '--site', join(examples, 'site.yaml')],
+    { stdio: 'inherit', cwd: root, env: { ...process.env, VIGIE_CONFIG: '' } },
+  );
+  return r.status ?? 1;
+}
+
 const a = run('unit tests', unit, 2);
+const c = ruleTests();
 const b = run('integration tests', integration, 1);
 if (files.length === 0) {
   process.stderr.write('no test files found under dist/: did the build run?\n');
   process.exit(1);
 }
-process.exit(a !== 0 || b !== 0 ? 1 : 0);
+process.exit(a !== 0 || b !== 0 || c !== 0 ? 1 : 0);

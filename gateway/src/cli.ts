@@ -14,6 +14,7 @@ import { generateToken, sha256Hex } from './api/auth.js';
 import { hashPassword } from './listen/credentials.js';
 import { startGateway } from './gateway.js';
 import { validateRuleDir } from './ruleset/validate-dir.js';
+import { WORKBENCH_USAGE, workbenchCommand } from './workbench/commands.js';
 
 const USAGE = `Vigie: edge IoT gateway (listen, route, engage)
 
@@ -24,7 +25,9 @@ usage:
   vigie hash-password [PASSWORD]     scrypt hash for a device's or client's MQTT password (site file)
   vigie token                        a new random API token and the sha256 to put in the config
   vigie crm import FILE.csv [--config FILE]   import customers into the built-in CRM directory
-`;
+
+test your rules before deploying (README "Test your rules before deploying"):
+${WORKBENCH_USAGE}`;
 
 function arg(args: string[], name: string): string | undefined {
   const i = args.indexOf(name);
@@ -53,6 +56,11 @@ async function run(cmd: string, args: string[]): Promise<number> {
       if (problems.length === 0) process.stdout.write('rules OK\n');
       return problems.length === 0 ? 0 : 1;
     }
+    case 'record':
+    case 'replay':
+    case 'diff':
+    case 'test-rules':
+      return workbenchCommand(cmd, args);
     case 'hash-password': {
       const pw = await readSecret(args[0]);
       if (pw.length < 8) {

@@ -63,9 +63,16 @@ import { systemRules } from './watch/system-rules.js';
 import { startSelfWatch } from './watch/start.js';
 import { HeartbeatPublisher } from './watch/heartbeat.js';
 import { createSystemdNotifier, startWatchdog } from './watch/sd-notify.js';
+import { Recorder } from './workbench/recorder.js';
+import { registerWorkbenchApi } from './api/workbench-routes.js';
+import { replayFile } from './workbench/replay.js';
+import { workbenchFrom } from './workbench/setup.js';
 
 /** A CRM slower than this is not waited for: the job goes out without the customer's record. */
 const CRM_DEADLINE_MS = 5000;
+
+/** A replay in the API holds the event loop this long at most before live events get their turn. */
+const REPLAY_SLICE_MS = 10;
 
 export interface GatewayOptions {
   config: Readonly<Config>;
@@ -265,6 +272,29 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     logger: logger.child('telemetry'),
     metrics,
   });
+  // The workbench's recordings: every accepted event of the selection, and what operators did.
+  const recorder = new Recorder({
+    dir: config.workbench.dir ?? join(config.dataDir, 'recordings'),
+    site,
+    clock,
+    logger: logger.child('workbench'),
+    metrics,
+    config: config.workbench,
+  });
+  incidents.addRecorder((changes, now) => {
+    for (const c of changes) {
+      if (c.kind !== 'acknowledged' && c.kind !== 'resolved') continue;
+      const by = c.kind === 'acknowledged' ? c.incident.acknowledgedBy : c.incident.resolvedBy;
+      if (!by) continue;
+      recorder.action({
+        at: now,
+        action: c.kind === 'acknowledged' ? 'acknowledge' : 'resolve',
+        ruleId: c.incident.ruleId,
+        deviceId: c.incident.deviceId,
+        by,
+      });
+    }
+  });
   const pipeline = new Pipeline({
     config,
     site,
@@ -279,6 +309,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     metrics,
     logger: logger.child('pipeline'),
     telemetry,
+    recorder,
     systemRule: (id) => gatewayRules.get(id),
     gatewayDevice: {
       id: GATEWAY_DEVICE_ID,
@@ -419,6 +450,23 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       ...consoleTheme(logger),
     });
   }
+  // Replays run here with the rules running now, on their own engine and in-memory database; they
+  // give the event loop a turn every few ms so live events are not held up behind a long recording.
+  const channelTypes = new Map([...channels.values()].map((c) => [c.name, c.type]));
+  registerWorkbenchApi(api.router, {
+    recorder,
+    maxReplayBytes: config.workbench.maxReplayBytes,
+    replay: (src) => {
+      const wb = workbenchFrom({ site, config, rules: ruleset.current, channels: channelTypes });
+      return 'upload' in src
+        ? replayFile(wb, src.upload, { yieldEveryMs: REPLAY_SLICE_MS })
+        : replayFile(wb, recorder.read(src.recording), {
+            ...(src.from !== undefined ? { from: src.from } : {}),
+            ...(src.to !== undefined ? { to: src.to } : {}),
+            yieldEveryMs: REPLAY_SLICE_MS,
+          });
+    },
+  });
   if (config.console.enabled)
     api.mount('/console', consoleFiles(join(PACKAGE_ROOT, 'dashboards/console'), '/console'));
   const httpPort = await api.listen(config.http.port, config.http.host);
@@ -491,6 +539,8 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       await workflow.stop();
       for (const source of localSources) await source.stop();
       pipeline.stop();
+      // After the pipeline's last events; the end line says the recording stopped with the gateway.
+      await recorder.close();
       timelineFeed.stop();
       await api.close();
       heartbeat?.stop();
