@@ -6,8 +6,11 @@
 //     [--no-example-rules] [--steady 20000,50000,70000]
 //     [--only footprint | --no-footprint] [--footprint-seconds 60] [--footprint-idle 20]
 //     [--footprint-devices 1000] [--footprint-rate 1000] [--footprint-ceiling 2000,5000]
+//   node dist/bench/src/run.js --only replay [--replay-devices 1000] [--replay-days 7] [--replay-runs 3]
+//     [--replay-seed 8] [--replay-keep DIR] [--no-replay-profile]   (replay-week.ts)
 import { fileURLToPath } from 'node:url';
 import { measureFootprint, requireTaskset, type FootprintOptions } from './footprint.js';
+import { measureReplayWeek, replayWeekOptions } from './replay-week.js';
 import { startVigieGateway } from './gateway-sut.js';
 import { measureSteady, type SteadyResult } from './steady.js';
 import { startNodeRed } from './node-red-sut.js';
@@ -30,8 +33,8 @@ function arg(name: string): string | undefined {
 const list = (v: string | undefined, dflt: number[]) => (v ? v.split(',').map(Number) : dflt);
 
 const only = arg('only');
-if (only !== undefined && only !== 'footprint') {
-  process.stderr.write(`--only ${only}: the only part that runs alone is "footprint"\n`);
+if (only !== undefined && only !== 'footprint' && only !== 'replay') {
+  process.stderr.write(`--only ${only}: the parts that run alone are "footprint" and "replay"\n`);
   process.exit(2);
 }
 // --only footprint: no comparison phases at all (empty rates, systems and steady rates).
@@ -106,6 +109,14 @@ async function measure(system: SystemName, rate: number): Promise<PhaseResult | 
 
 async function main(): Promise<void> {
   const started = Date.now();
+  // A week of a 1,000-device site through the example rules (issue 8): bench/results/replay.md only.
+  if (only === 'replay') {
+    const file = await measureReplayWeek(replayWeekOptions(process.argv), (text) =>
+      process.stdout.write(text),
+    );
+    process.stdout.write(`\nWritten ${file} (${((Date.now() - started) / 1000).toFixed(0)} s)\n`);
+    return;
+  }
   // Before minutes of comparison phases, not after.
   if (footprint) requireTaskset();
   if (compare) {
