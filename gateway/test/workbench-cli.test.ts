@@ -1,25 +1,13 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { CLI, EXAMPLE_RULES, EXAMPLE_SITE, tempDir } from './support/gateway-process.js';
+import { EXAMPLE_RULES, EXAMPLE_SITE, runCli, tempDir } from './support/gateway-process.js';
 
 // The workbench from a shell, as an integrator (or a deployment pipeline) uses it on the example
 // hour of the airport: the exit status is the contract a CI job gates on.
 
 const RECORDING = join(EXAMPLE_RULES, 'recordings/airport-hour.jsonl');
-
-function vigie(args: string[]): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, VIGIE_CONFIG: '' } });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    child.on('exit', (code) => resolve({ code, out, err }));
-  });
-}
 
 /** A copy of the example rules with one edit, as a proposed change would be. */
 function proposed(file: string, from: string | RegExp, to: string): string {
@@ -35,7 +23,7 @@ function proposed(file: string, from: string | RegExp, to: string): string {
 }
 
 const diff = (dir: string) =>
-  vigie([
+  runCli([
     'diff',
     '--base',
     EXAMPLE_RULES,
@@ -49,7 +37,7 @@ const diff = (dir: string) =>
   ]);
 
 test('vigie replay prints what the example hour would open and who would be called, sending nothing', async () => {
-  const r = await vigie([
+  const r = await runCli([
     'replay',
     '--site',
     EXAMPLE_SITE,
@@ -102,7 +90,7 @@ test('vigie diff: a change that makes an incident critical fails the gate', asyn
 });
 
 test('vigie replay and diff refuse what they cannot use: a broken rule (file:line), a file that is no recording', async () => {
-  const broken = await vigie([
+  const broken = await runCli([
     'replay',
     '--site',
     EXAMPLE_SITE,
@@ -115,17 +103,17 @@ test('vigie replay and diff refuse what they cannot use: a broken rule (file:lin
   const dir = tempDir();
   const notRecording = join(dir, 'notes.jsonl');
   writeFileSync(notRecording, 'hello\n{"x":1}\n');
-  const r = await vigie(['replay', '--site', EXAMPLE_SITE, '--rules', EXAMPLE_RULES, notRecording]);
+  const r = await runCli(['replay', '--site', EXAMPLE_SITE, '--rules', EXAMPLE_RULES, notRecording]);
   assert.equal(r.code, 2);
   assert.match(r.err, /nothing replayed/);
   assert.match(r.err, /line 1: not JSON/);
 });
 
 test('vigie test-rules fails, with expected and got, when a rule no longer does what its tests say', async () => {
-  const ok = await vigie(['test-rules', EXAMPLE_RULES, '--site', EXAMPLE_SITE]);
+  const ok = await runCli(['test-rules', EXAMPLE_RULES, '--site', EXAMPLE_SITE]);
   assert.equal(ok.code, 0, ok.out);
   assert.match(ok.out, /\d+ tests, (\d+) passed, 0 failed/);
-  const r = await vigie([
+  const r = await runCli([
     'test-rules',
     proposed('door.yaml', 'for: 30s', 'for: 20s'),
     '--site',

@@ -16,6 +16,7 @@ import {
   GatewayProcess,
   ROOT,
   eventually,
+  runCli,
   tempDir,
 } from './support/gateway-process.js';
 
@@ -74,17 +75,6 @@ async function device(id: string): Promise<MqttClient> {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function run(args: string[]): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, VIGIE_CONFIG: '' } });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    child.on('exit', (code) => resolve({ code, out, err }));
-  });
-}
 
 test('workbench - a replay of a live run’s own recording gives the same incidents, escalations and notifications', async () => {
   const dir = tempDir();
@@ -170,7 +160,7 @@ test('workbench - a replay of a live run’s own recording gives the same incide
     'the live run opened the three incidents the test is about',
   );
 
-  const replay = await run([
+  const replay = await runCli([
     'replay',
     '--rules',
     rules,

@@ -1,3 +1,4 @@
+import { localTime as wallTime } from './wall-clock.js';
 import type { IncidentChange, PersonChannelCount, ReplayDiff } from './diff.js';
 import type { ReplayIncident } from './model.js';
 
@@ -215,21 +216,6 @@ function zoneOrUtc(tz: string | undefined): string {
   } catch {
     return 'UTC';
   }
-}
-
-function wallTime(t: number, tz: string): string {
-  const parts = new Intl.DateTimeFormat('en-GB', {
-    timeZone: tz,
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-    second: '2-digit',
-    hourCycle: 'h23',
-  }).formatToParts(t);
-  const get = (type: string) => parts.find((p) => p.type === type)?.value ?? '';
-  return `${get('year')}-${get('month')}-${get('day')} ${get('hour')}:${get('minute')}:${get('second')}`;
 }
 
 function plural(n: number, word: string): string {

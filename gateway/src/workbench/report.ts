@@ -1,3 +1,4 @@
+import { localTime } from './wall-clock.js';
 import type { ReplayLine, ReplayNotification, ReplayResult } from './model.js';
 
 // The printed replay: what happened, when (offset from the start of the recording), and to whom
@@ -103,18 +104,4 @@ function duration(ms: number): string {
   return parts.join(' ');
 }
 
-/** `2026-01-06 10:00:00` in the given zone. */
-export function localTime(at: number, timeZone: string): string {
-  const parts = new Intl.DateTimeFormat('en-GB', {
-    timeZone,
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-    second: '2-digit',
-    hourCycle: 'h23',
-  }).formatToParts(new Date(at));
-  const get = (t: Intl.DateTimeFormatPartTypes) => parts.find((p) => p.type === t)?.value ?? '';
-  return `${get('year')}-${get('month')}-${get('day')} ${get('hour')}:${get('minute')}:${get('second')}`;
-}
+export { localTime };

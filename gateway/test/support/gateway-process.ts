@@ -157,6 +157,18 @@ export class GatewayProcess {
   }
 }
 
+/** `vigie ARGS` as a user types it (no VIGIE_CONFIG from the test's environment): exit code and output. */
+export function runCli(args: readonly string[]): Promise<{ code: number | null; out: string; err: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, VIGIE_CONFIG: '' } });
+    let out = '';
+    let err = '';
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('exit', (code) => resolve({ code, out, err }));
+  });
+}
+
 /** Polls `fn` until it returns a truthy value; fails with `what` after `timeoutMs`. */
 export async function eventually<T>(
   what: string,

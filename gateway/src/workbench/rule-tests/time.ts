@@ -1,3 +1,4 @@
+import { wallParts } from '../wall-clock.js';
 import { instantOf } from '../../route/oncall.js';
 
 // Times in a rule test are offsets from the test's start (`30s`, `2m`), because that is how rules
@@ -49,26 +50,9 @@ export function formatOffset(ms: number): string {
   return sign + out;
 }
 
-const formatters = new Map<string, Intl.DateTimeFormat>();
-
 /** `2026-11-24 14:01:00 +01:00`: the instant in the site's zone, with its offset. */
 export function formatInstant(t: number, timeZone: string): string {
-  let f = formatters.get(timeZone);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-US', {
-      timeZone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      second: '2-digit',
-    });
-    formatters.set(timeZone, f);
-  }
-  const p: Record<string, string> = {};
-  for (const part of f.formatToParts(t)) p[part.type] = part.value;
+  const p = wallParts(t, timeZone);
   const wall = Date.UTC(+p.year, +p.month - 1, +p.day, +p.hour, +p.minute, +p.second);
   const offsetMin = Math.round((wall - (t - (((t % 1000) + 1000) % 1000))) / 60_000);
   const sign = offsetMin < 0 ? '-' : '+';
