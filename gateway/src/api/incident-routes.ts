@@ -1,3 +1,4 @@
+import { INSTANT_HINT, parseInstant } from '../core/instant.js';
 import { SEVERITIES, type Severity } from '../../../rules/src/model.js';
 import { NotFoundError, VigieError } from '../core/errors.js';
 import type { Actor, IncidentFilter, IncidentState } from '../route/model.js';
@@ -85,14 +86,10 @@ function list<T extends string>(raw: string, allowed: readonly T[], what: string
   return items as T[];
 }
 
-/** Epoch milliseconds, or an ISO 8601 date-time with its zone (`2026-11-23T18:00:00Z`). */
 function parseSince(raw: string): number {
-  if (/^\d+$/.test(raw)) return Number(raw);
-  if (/^\d{4}-\d{2}-\d{2}T.*(Z|[+-]\d{2}:\d{2})$/.test(raw)) {
-    const t = Date.parse(raw);
-    if (!Number.isNaN(t)) return t;
-  }
-  throw bad('since must be epoch milliseconds or an ISO 8601 date-time with a zone');
+  const t = parseInstant(raw);
+  if (t === undefined) throw bad(`since must be ${INSTANT_HINT}`);
+  return t;
 }
 
 /**

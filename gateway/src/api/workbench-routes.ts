@@ -6,8 +6,9 @@ import { parseDuration } from '../../../rules/src/duration.js';
 import { NotFoundError, VigieError } from '../core/errors.js';
 import type { Recorder, StartRecording } from '../workbench/recorder.js';
 import type { RecordingInfo, ReplayResult } from '../workbench/model.js';
-import { decodeLine } from '../workbench/recording.js';
-import { HttpError, isJsonType, readJsonObject } from './http-io.js';
+import { decodeLine, inWindow } from '../workbench/recording.js';
+import { HttpError, isJsonType, mediaType, readJsonObject } from './http-io.js';
+import { INSTANT_HINT, parseInstant } from '../core/instant.js';
 import type { Router } from './router.js';
 
 // The rule workbench on the API (issue 8): recordings of the site's events, downloaded as the
@@ -149,17 +150,12 @@ function replayRequest(b: Record<string, unknown>): { recording: string; from?: 
   };
 }
 
-/** Epoch milliseconds, or an ISO 8601 date. */
 function timeValue(v: unknown, what: string): number | undefined {
   if (v === undefined || v === null || v === '') return undefined;
   if (typeof v === 'number' && Number.isFinite(v) && v >= 0) return v;
-  if (typeof v === 'string') {
-    const s = v.trim();
-    if (/^\d+$/.test(s)) return Number(s);
-    const t = /^\d{4}-\d\d-\d\d/.test(s) ? Date.parse(s) : NaN;
-    if (!Number.isNaN(t)) return t;
-  }
-  throw bad(`${what} must be a time: epoch milliseconds or an ISO 8601 date such as 2025-01-06T08:00:00Z`);
+  const t = typeof v === 'string' ? parseInstant(v) : undefined;
+  if (t === undefined) throw bad(`${what} must be a time: ${INSTANT_HINT}`);
+  return t;
 }
 
 function tooLarge(limit: number, what = 'the upload'): HttpError {
@@ -270,10 +266,7 @@ async function* windowed(file: Readable, from?: number, to?: number): AsyncGener
     for await (const line of lines) {
       if (line === '') continue;
       const d = decodeLine(line);
-      if (d.type === 'event' || d.type === 'action') {
-        const at = d.type === 'event' ? d.receivedAt : d.at;
-        if ((from !== undefined && at < from) || (to !== undefined && at >= to)) continue;
-      }
+      if ((d.type === 'event' || d.type === 'action') && !inWindow(d, { from, to })) continue;
       batch += line + '\n';
       if (batch.length >= BATCH) {
         yield batch;
@@ -317,8 +310,4 @@ async function sendStream(
     if (code === 'ERR_STREAM_PREMATURE_CLOSE' || code === 'ECONNRESET' || code === 'EPIPE') return;
     throw err;
   }
-}
-
-function mediaType(req: IncomingMessage): string {
-  return (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
 }

@@ -5,6 +5,7 @@ import { parseDuration } from '../../../rules/src/duration.js';
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { formatProblems } from '../core/errors.js';
+import { INSTANT_HINT, parseInstant } from '../core/instant.js';
 import { diffReplays, gateFailures } from './diff.js';
 import { formatDiff } from './diff-report.js';
 import type { RecordingInfo, ReplayResult } from './model.js';
@@ -75,12 +76,11 @@ export class Args {
 
 export class UsageError extends Error {}
 
-/** A time on the command line: epoch ms or an ISO date-time. */
+/** A time on the command line, written as the API takes it. */
 export function parseTime(text: string | undefined, name: string): number | undefined {
   if (text === undefined) return undefined;
-  if (/^\d+$/.test(text)) return Number(text);
-  const t = Date.parse(text);
-  if (Number.isNaN(t)) throw new UsageError(`${name}: "${text}" is not a time (ISO 8601 or epoch ms)`);
+  const t = parseInstant(text);
+  if (t === undefined) throw new UsageError(`${name}: "${text}" is not ${INSTANT_HINT}`);
   return t;
 }
 

@@ -154,10 +154,7 @@ export async function* readRecording(
           if (read.problems.length < 20) read.problems.push(`line ${n}: ${d.reason}`);
           break;
         default: {
-          const at = d.type === 'event' ? d.receivedAt : d.at;
-          if (window.from !== undefined && at < window.from) continue;
-          if (window.to !== undefined && at >= window.to) continue;
-          yield d;
+          if (inWindow(d, window)) yield d;
         }
       }
     }
@@ -165,6 +162,12 @@ export async function* readRecording(
     lines.close();
     if (typeof input === 'string') stream.destroy();
   }
+}
+
+/** Whether an item falls in [from, to) (either end open when absent). */
+export function inWindow(item: RecordedItem, window: { from?: number; to?: number }): boolean {
+  const at = item.type === 'event' ? item.receivedAt : item.at;
+  return (window.from === undefined || at >= window.from) && (window.to === undefined || at < window.to);
 }
 
 export function emptyRead(): RecordingRead {
